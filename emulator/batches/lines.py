@@ -1,0 +1,104 @@
+"""One batch line in, one result line out: the JSONL codec of Batch Mode.
+
+Input lines are `{"key": ..., "request": {...}}` or a bare request (the REST guide's form); inline
+requests are stored as `{"request": {...}, "metadata": {...}}`. Every input line gets exactly one
+result line, in input order: a line that cannot be parsed is answered with an error line, never
+dropped. Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from emulator.batches.models import BatchKind
+from emulator.casing import camelize
+from emulator.errors import ApiError, Code, InvalidArgument, error_for
+from emulator.ids import derive_rng
+from emulator.responder import Responder
+
+_KEY = re.compile(rb'"key"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class LineContext:
+    """What answering a line depends on besides the line itself."""
+
+    kind: BatchKind
+    model: str
+    inline: bool
+    batch_id: str
+    seed: int
+    error_rate: float
+    responder: Responder
+
+
+def is_request_line(raw: bytes) -> bool:
+    """Blank lines are not requests: they are skipped, not answered."""
+    return bool(raw.strip())
+
+
+def model_name(model: str) -> str:
+    """`gemini-2.5-flash` → `models/gemini-2.5-flash`; `tunedModels/...` and `models/...` stay."""
+    return model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
+
+
+def answer_line(raw: bytes, index: int, ctx: LineContext) -> tuple[bytes, bool]:
+    """The result line (no newline) for input line `raw`, the `index`-th request of its batch, and
+    whether it succeeded."""
+    key: Any = _MISSING
+    metadata: Any = _MISSING
+    try:
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            if (found := _KEY.search(raw)) is not None:
+                key = orjson.loads(found.group(1))
+            raise InvalidArgument(f"Request #{index + 1} is not valid JSON: {exc}.") from None
+        if not isinstance(obj, dict):
+            raise InvalidArgument(f"Request #{index + 1} must be a JSON object, not {type(obj).__name__}.")
+        if ctx.inline:
+            metadata = obj.get("metadata", _MISSING)
+            request = obj.get("request")
+        elif "request" in obj:
+            key = obj.get("key", _MISSING)
+            request = obj["request"]
+        else:
+            request = obj
+        if not isinstance(request, dict):
+            raise InvalidArgument(f"Request #{index + 1}: 'request' must be a JSON object.")
+        response = _respond(camelize(request), index, ctx)
+    except ApiError as error:
+        return _render(ctx, key, metadata, "error", error.status() if ctx.inline else error.line_error()), False
+    return _render(ctx, key, metadata, "response", response), True
+
+
+def _respond(request: dict[str, Any], index: int, ctx: LineContext) -> dict[str, Any]:
+    model = request.pop("model", None)
+    model = model_name(model) if isinstance(model, str) and model else ctx.model
+    if ctx.error_rate > 0 and derive_rng(ctx.seed, "line-fault", ctx.batch_id, str(index)).random() < ctx.error_rate:
+        raise error_for(Code.INTERNAL, "Internal error encountered.")
+    if ctx.kind is BatchKind.EMBED:
+        return ctx.responder.embed(request, model=model)
+    return ctx.responder.generate(request, model=model)
+
+
+def _render(ctx: LineContext, key: Any, metadata: Any, field: str, value: Any) -> bytes:
+    line: dict[str, Any] = {}
+    if key is not _MISSING:
+        line["key"] = key
+    line[field] = value
+    if metadata is not _MISSING and metadata is not None:
+        line["metadata"] = metadata
+    return orjson.dumps(line)
+
+
+def inline_request_line(item: Any, index: int) -> bytes:
+    """Store one inline request (`{"request", "metadata"}`) as an input line for the runner."""
+    if not isinstance(item, dict):
+        raise InvalidArgument(f"Invalid JSON payload received. inputConfig.requests.requests[{index}] must be an object.")
+    return orjson.dumps(item)

@@ -1,0 +1,75 @@
+"""Batch Mode routes: parse, one service call, render."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from emulator.batches import wire
+from emulator.batches.models import BatchKind
+from emulator.paging import decode_token, encode_token, page_size
+from emulator.routing import api_route
+from emulator.web import JSONResponse, emulator_of, read_json, tenant_of
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 50
+
+
+async def _create(request: Request, kind: BatchKind, collection: str) -> Response:
+    model = f"{collection}/{request.path_params['model']}"
+    command = wire.parse_create(kind, model, await read_json(request))
+    view = await emulator_of(request).batches.create(tenant_of(request), command)
+    return JSONResponse(wire.batch_to_operation(view))
+
+
+async def batch_generate_content(request: Request) -> Response:
+    return await _create(request, BatchKind.GENERATE, "models")
+
+
+async def batch_generate_content_tuned(request: Request) -> Response:
+    return await _create(request, BatchKind.GENERATE, "tunedModels")
+
+
+async def async_batch_embed_content(request: Request) -> Response:
+    return await _create(request, BatchKind.EMBED, "models")
+
+
+async def get_batch(request: Request) -> Response:
+    view = await emulator_of(request).batches.get(tenant_of(request), request.path_params["batch_id"])
+    return JSONResponse(wire.batch_to_operation(view))
+
+
+async def list_batches(request: Request) -> Response:
+    size = page_size(request.query_params.get("pageSize") or request.query_params.get("page_size"),
+                     default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
+    token = decode_token(request.query_params.get("pageToken") or request.query_params.get("page_token"))
+    page = await emulator_of(request).batches.list(tenant_of(request), size, token)
+    body: dict[str, object] = {"operations": [wire.batch_to_operation(v) for v in page.items]} if page.items else {}
+    if page.next_position is not None:
+        body["nextPageToken"] = encode_token(page.next_position)
+    return JSONResponse(body)
+
+
+async def cancel_batch(request: Request) -> Response:
+    await emulator_of(request).batches.cancel(tenant_of(request), request.path_params["batch_id"])
+    return JSONResponse({})
+
+
+async def delete_batch(request: Request) -> Response:
+    await emulator_of(request).batches.delete(tenant_of(request), request.path_params["batch_id"])
+    return JSONResponse({})
+
+
+routes = [
+    *api_route("/models/{model:rid}:batchGenerateContent", batch_generate_content, "POST",
+               "models.batchGenerateContent"),
+    *api_route("/tunedModels/{model:rid}:batchGenerateContent", batch_generate_content_tuned, "POST",
+               "tunedModels.batchGenerateContent"),
+    *api_route("/models/{model:rid}:asyncBatchEmbedContent", async_batch_embed_content, "POST",
+               "models.asyncBatchEmbedContent"),
+    *api_route("/batches", list_batches, "GET", "batches.list"),
+    *api_route("/batches/{batch_id:rid}", get_batch, "GET", "batches.get"),
+    *api_route("/batches/{batch_id:rid}", delete_batch, "DELETE", "batches.delete"),
+    *api_route("/batches/{batch_id:rid}:delete", delete_batch, "POST", "batches.delete"),
+    *api_route("/batches/{batch_id:rid}:cancel", cancel_batch, "POST", "batches.cancel"),
+]

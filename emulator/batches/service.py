@@ -1,0 +1,135 @@
+"""Batch Mode: create, get, list, cancel and delete batches, per tenant (API key)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from emulator.batches import machine
+from emulator.batches.lines import model_name
+from emulator.batches.models import Batch, BatchKind, BatchState, CreateBatch
+from emulator.batches.pipeline import count_requests
+from emulator.batches.runner import JobRunner
+from emulator.clock import Clock
+from emulator.config import Settings
+from emulator.errors import Cancelled, InvalidArgument, NotFound, file_not_found
+from emulator.files.models import file_id_from_name
+from emulator.ids import resource_id
+from emulator.paging import Page, paginate
+from emulator.storage.blobs import BlobStore
+from emulator.storage.sqlite import SqliteStore
+
+BATCH_ID_LENGTH = 24
+
+
+@dataclass(frozen=True, slots=True)
+class BatchView:
+    """A batch as the API shows it: the row, plus its inline results once they are published."""
+
+    batch: Batch
+    inline_output: bytes | None = None
+
+
+class BatchesService:
+    def __init__(self, store: SqliteStore, blobs: BlobStore, clock: Clock, runner: JobRunner,
+                 settings: Settings) -> None:
+        self._store = store
+        self._blobs = blobs
+        self._clock = clock
+        self._runner = runner
+        self._settings = settings
+
+    async def create(self, tenant: str, command: CreateBatch) -> BatchView:
+        n = await self._store.next_counter("batch")
+        batch_id = resource_id(self._settings.seed, "batch", n, BATCH_ID_LENGTH)
+        input_blob = f"batches/{batch_id}.input.jsonl"
+        if command.input_file is not None:
+            file_id = file_id_from_name(command.input_file)
+            file = await self._store.get_file(tenant, file_id)
+            if file is None:
+                raise file_not_found(file_id)
+            if not file.is_jsonl:
+                raise InvalidArgument(f"Batch input file {file.name} has MIME type {file.mime_type}; a batch reads "
+                                      "JSON Lines: upload it with mime_type 'jsonl' or 'application/jsonl'.")
+            await asyncio.to_thread(self._blobs.link, file.blob, input_blob)
+            input_file: str | None = file.name
+        else:
+            lines = command.inline_lines or []
+            size = sum(len(line) for line in lines)
+            if size > self._settings.max_inline_bytes:
+                raise InvalidArgument(f"The inline batch is {size} bytes; inline requests are limited to "
+                                      f"{self._settings.max_inline_bytes} bytes. Upload a JSONL file instead.")
+            await asyncio.to_thread(self._blobs.write, input_blob, b"".join(line + b"\n" for line in lines))
+            input_file = None
+        count = await asyncio.to_thread(count_requests, self._blobs.path(input_blob))
+        if count == 0:
+            self._blobs.delete(input_blob)
+            source = input_file or "inputConfig.requests"
+            raise InvalidArgument(f"The batch has no requests: {source} is empty.")
+        output_blob = f"files/batch-{batch_id}" if input_file else f"batches/{batch_id}.output.jsonl"
+        self._blobs.write(output_blob, b"")
+        now = self._clock.now_us()
+        batch = Batch(id=batch_id, tenant=tenant, kind=command.kind, model=model_name(command.model),
+                      display_name=command.display_name, state=BatchState.PENDING, input_file=input_file,
+                      input_blob=input_blob, output_blob=output_blob, request_count=count, create_us=now,
+                      update_us=now, priority=command.priority, webhook=command.webhook)
+        await self._store.insert_batch(batch)
+        self._runner.wake()
+        return BatchView(batch)
+
+    async def get(self, tenant: str, name: str) -> BatchView:
+        return await self._view(await self._load(tenant, name))
+
+    async def list(self, tenant: str, page_size: int, token: int | None) -> Page[BatchView]:
+        page = paginate(await self._store.list_batches(tenant, token, page_size + 1), page_size)
+        return Page([await self._view(batch) for batch in page.items], page.next_position)
+
+    async def cancel(self, tenant: str, name: str) -> None:
+        """PENDING or RUNNING → CANCELLED. Cancelling a finished batch changes nothing (lenient: the
+        real service's answer there is not documented)."""
+        while True:
+            batch = await self._load(tenant, name)
+            if batch.state.terminal:
+                return
+            previous = batch.state
+            machine.transition(batch, BatchState.CANCELLED, self._clock.now_us())
+            error = Cancelled(f"Batch {batch.name} was cancelled.").status()
+            if await self._store.mark_terminal(batch, previous, error):
+                self._runner.wake()
+                return
+
+    async def delete(self, tenant: str, name: str) -> None:
+        batch = await self._store.delete_batch(tenant, _batch_id(name))
+        if batch is None:
+            raise _batch_not_found(name)
+        self._blobs.delete(batch.input_blob)
+        if batch.output_file is None:
+            self._blobs.delete(batch.output_blob)
+        self._runner.wake()
+
+    async def _load(self, tenant: str, name: str) -> Batch:
+        batch = await self._store.get_batch(tenant, _batch_id(name))
+        if batch is None:
+            raise _batch_not_found(name)
+        return batch
+
+    async def _view(self, batch: Batch) -> BatchView:
+        if not (batch.inline and batch.finalized and batch.lines_done):
+            return BatchView(batch)
+        path = self._blobs.path(batch.output_blob)
+        try:
+            data = await asyncio.to_thread(path.read_bytes)
+        except FileNotFoundError:
+            return BatchView(batch)
+        return BatchView(batch, data[: batch.output_offset])
+
+
+def _batch_id(name: str) -> str:
+    batch_id = name.removeprefix("batches/")
+    if not batch_id or "/" in batch_id:
+        raise InvalidArgument(f"Invalid batch name {name!r}: expected batches/<id>.")
+    return batch_id
+
+
+def _batch_not_found(name: str) -> NotFound:
+    return NotFound(f"Batch batches/{name.removeprefix('batches/')} was not found.")

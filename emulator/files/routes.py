@@ -1,0 +1,84 @@
+"""Files API routes: parse, one service call, render."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from emulator.files import wire
+from emulator.paging import decode_token, encode_token, page_size
+from emulator.routing import api_route
+from emulator.web import JSONResponse, Links, emulator_of, read_json, tenant_of
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 10
+
+
+def _links(request: Request) -> Links:
+    return Links.of(request, emulator_of(request).settings.public_url)
+
+
+async def upload(request: Request) -> Response:
+    """Both steps of the resumable protocol share this URL: a start, or a chunk to a session."""
+    upload_id = request.query_params.get("upload_id")
+    if upload_id is None and wire.is_upload_start(request.headers):
+        return await start_upload(request)
+    return await upload_chunk(request, upload_id or "")
+
+
+async def start_upload(request: Request) -> Response:
+    start = wire.parse_upload_start(request.headers, await read_json(request))
+    session = await emulator_of(request).files.start_upload(tenant_of(request), start)
+    url = f"{_links(request).base}{request.scope['path']}?upload_id={session.id}&upload_protocol=resumable"
+    return JSONResponse({}, headers={"x-goog-upload-url": url, "x-goog-upload-status": "active",
+                                     "x-goog-upload-chunk-granularity": str(8 * 1024 * 1024)})
+
+
+async def upload_chunk(request: Request, upload_id: str) -> Response:
+    step = wire.parse_upload_step(request.headers)
+    progress = await emulator_of(request).files.upload(upload_id, step, request.stream())
+    headers = {"x-goog-upload-size-received": str(progress.received_bytes)}
+    if progress.file is None:
+        status = "cancelled" if step.cancel else "active"
+        return JSONResponse({}, headers={**headers, "x-goog-upload-status": status})
+    body = {"file": wire.file_to_wire(progress.file, _links(request))}
+    return JSONResponse(body, headers={**headers, "x-goog-upload-status": "final"})
+
+
+async def get_file(request: Request) -> Response:
+    file = await emulator_of(request).files.get(tenant_of(request), request.path_params["file_id"])
+    return JSONResponse(wire.file_to_wire(file, _links(request)))
+
+
+async def list_files(request: Request) -> Response:
+    size = page_size(request.query_params.get("pageSize") or request.query_params.get("page_size"),
+                     default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
+    token = decode_token(request.query_params.get("pageToken") or request.query_params.get("page_token"))
+    page = await emulator_of(request).files.list(tenant_of(request), size, token)
+    links = _links(request)
+    body: dict[str, object] = {"files": [wire.file_to_wire(f, links) for f in page.items]} if page.items else {}
+    if page.next_position is not None:
+        body["nextPageToken"] = encode_token(page.next_position)
+    return JSONResponse(body)
+
+
+async def delete_file(request: Request) -> Response:
+    await emulator_of(request).files.delete(tenant_of(request), request.path_params["file_id"])
+    return JSONResponse({})
+
+
+async def download_file(request: Request) -> Response:
+    """Uploaded files can be downloaded too (the real service refuses; we are lenient, see docs)."""
+    file, path = await emulator_of(request).files.open_download(tenant_of(request), request.path_params["file_id"])
+    return FileResponse(path, media_type="application/octet-stream", stat_result=None,
+                        headers={"x-goog-hash": f"sha256={file.sha256_hex}"})
+
+
+routes = [
+    *api_route("/files", upload, "POST", "media.upload", prefix="/upload"),
+    *api_route("/files", list_files, "GET", "files.list"),
+    *api_route("/files/{file_id:rid}", get_file, "GET", "files.get"),
+    *api_route("/files/{file_id:rid}", delete_file, "DELETE", "files.delete"),
+    *api_route("/files/{file_id:rid}:download", download_file, "GET", "files.download"),
+    *api_route("/files/{file_id:rid}:download", download_file, "GET", "files.download", prefix="/download"),
+]

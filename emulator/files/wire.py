@@ -1,0 +1,102 @@
+"""The Files API on the wire: File JSON out, upload-start bodies and upload headers in.
+
+The resumable upload protocol (what the SDKs do, see WIRE.md §3.2):
+1. `POST /upload/{v}/files` with `X-Goog-Upload-Protocol: resumable`, `X-Goog-Upload-Command:
+   start`, `X-Goog-Upload-Header-Content-Length/-Content-Type` and an optional `{"file": {...}}`
+   body (snake_case from Python, camelCase from JS, `sizeBytes` a number or a string). We answer 200
+   with an absolute `x-goog-upload-url` and `x-goog-upload-status: active`.
+2. `POST <upload url>` with raw bytes, `X-Goog-Upload-Command: upload` (or `upload, finalize` on the
+   last chunk) and `X-Goog-Upload-Offset`. Python sends no API key here: the URL is the credential.
+   Intermediate chunks get `active`; the final one `{"file": File}` with `final`. `query` reports the
+   bytes received (`x-goog-upload-size-received`), for resuming; `cancel` drops the session.
+Every answer on an upload URL, errors included, carries `x-goog-upload-status`.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from starlette.datastructures import Headers
+
+from emulator.casing import pick, to_camel
+from emulator.clock import rfc3339
+from emulator.errors import InvalidArgument
+from emulator.files.models import File, FileSource
+from emulator.files.service import UploadStart, UploadStep
+from emulator.web import Links
+
+_FILE_FIELDS = frozenset({"name", "displayName", "mimeType", "sizeBytes", "createTime", "updateTime",
+                          "expirationTime", "sha256Hash", "uri", "downloadUri", "state", "source", "error",
+                          "videoMetadata"})
+_COMMANDS = frozenset({"start", "upload", "finalize", "query", "cancel"})
+
+
+def file_to_wire(file: File, links: Links) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": file.name}
+    if file.display_name is not None:
+        out["displayName"] = file.display_name
+    out.update({
+        "mimeType": file.mime_type,
+        "sizeBytes": str(file.size_bytes),
+        "createTime": rfc3339(file.create_us),
+        "updateTime": rfc3339(file.update_us),
+        "expirationTime": rfc3339(file.expire_us),
+        # Believed to be what the real service sends: base64 of the hex digest (WIRE.md §12.4).
+        "sha256Hash": base64.b64encode(file.sha256_hex.encode()).decode(),
+        "uri": f"{links.base}/{links.version}/files/{file.id}",
+        "state": str(file.state),
+        "source": str(file.source),
+    })
+    if file.source is FileSource.GENERATED:
+        out["downloadUri"] = f"{links.base}/{links.version}/files/{file.id}:download?alt=media"
+    return out
+
+
+def _int(value: Any, what: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise InvalidArgument(f"Invalid {what}: {value!r} is not an integer.") from None
+    if number < 0:
+        raise InvalidArgument(f"Invalid {what}: {number} is negative.")
+    return number
+
+
+def parse_upload_start(headers: Headers, body: dict[str, Any]) -> UploadStart:
+    unknown = set(body) - {"file"}
+    if unknown:
+        raise InvalidArgument(f'Invalid JSON payload received. Unknown name "{sorted(unknown)[0]}": Cannot find field.')
+    meta = body.get("file") or {}
+    if not isinstance(meta, dict):
+        raise InvalidArgument("Invalid JSON payload received. 'file' must be an object.")
+    for key in meta:
+        if to_camel(key) not in _FILE_FIELDS:
+            raise InvalidArgument(f'Invalid JSON payload received. Unknown name "{key}" at \'file\': Cannot find field.')
+    total = _int(headers.get("x-goog-upload-header-content-length"), "X-Goog-Upload-Header-Content-Length")
+    if total is None:
+        total = _int(pick(meta, "sizeBytes"), "file.sizeBytes")
+    return UploadStart(
+        total_bytes=total,
+        mime_type=headers.get("x-goog-upload-header-content-type") or pick(meta, "mimeType"),
+        display_name=pick(meta, "displayName"),
+        name=pick(meta, "name"),
+        file_name=headers.get("x-goog-upload-file-name"),
+    )
+
+
+def parse_upload_step(headers: Headers) -> UploadStep:
+    commands = {c.strip().lower() for c in headers.get("x-goog-upload-command", "upload").split(",") if c.strip()}
+    if not commands or not commands <= _COMMANDS:
+        raise InvalidArgument(f"Invalid X-Goog-Upload-Command {headers.get('x-goog-upload-command')!r}: expected "
+                              "upload, finalize, query or cancel.", headers={"x-goog-upload-status": "final"})
+    return UploadStep(upload="upload" in commands, finalize="finalize" in commands, query="query" in commands,
+                      cancel="cancel" in commands, offset=_int(headers.get("x-goog-upload-offset"),
+                                                               "X-Goog-Upload-Offset"))
+
+
+def is_upload_start(headers: Headers) -> bool:
+    return "start" in headers.get("x-goog-upload-command", "").lower()
+

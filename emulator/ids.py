@@ -1,0 +1,47 @@
+"""Identifiers and randomness, all derived from the one seed.
+
+`derive_rng(seed, *keys)` gives an independent, reproducible `random.Random` per purpose, so the
+same seed and the same calls give the same ids, outputs and faults, whatever order work happens in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import secrets
+
+_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def stable_digest(*parts: str | bytes) -> bytes:
+    """A SHA-256 over the parts, unambiguous about where one part ends."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.digest()
+
+
+def derive_rng(seed: int, *keys: str | bytes) -> random.Random:
+    return random.Random(int.from_bytes(stable_digest(str(seed), *keys)[:16], "big"))
+
+
+def base36(data: bytes, length: int) -> str:
+    n = int.from_bytes(data, "big")
+    chars = []
+    for _ in range(length):
+        n, r = divmod(n, 36)
+        chars.append(_ALPHABET[r])
+    return "".join(chars)
+
+
+def resource_id(seed: int, kind: str, n: int, length: int) -> str:
+    """The n-th id of a kind (`file`, `batch`, ...) for a seed: lowercase alphanumerics, never `-`."""
+    return base36(stable_digest(str(seed), kind, str(n)), length)
+
+
+def capability_token() -> str:
+    """An unguessable token (upload session ids act as credentials: the Python SDK sends no key on
+    chunks). Deliberately not seeded: it must not be predictable from the seed."""
+    return secrets.token_urlsafe(24)

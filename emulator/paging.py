@@ -1,0 +1,57 @@
+"""List paging, as the SDK pagers expect it.
+
+Tokens are opaque strings (a position in newest-first order). A `nextPageToken` is only sent when at
+least one more item follows: the Python SDK's Pager raises `IndexError` when a token leads to an
+empty page.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from emulator.errors import InvalidArgument
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_position: int | None
+
+
+def encode_token(position: int) -> str:
+    return base64.urlsafe_b64encode(f"p{position}".encode()).decode().rstrip("=")
+
+
+def decode_token(token: str | None) -> int | None:
+    if not token:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        if text.startswith("p") and text[1:].isdigit():
+            return int(text[1:])
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise InvalidArgument(f"Invalid page token {token!r}: pass back a nextPageToken from a previous list call.")
+
+
+def page_size(value: str | None, *, default: int, maximum: int) -> int:
+    """The page size asked for, clamped to `maximum` (as Google does); 0 or absent means the default."""
+    if value is None or value == "":
+        return default
+    try:
+        size = int(value)
+    except ValueError:
+        raise InvalidArgument(f"Invalid pageSize {value!r}: expected an integer.") from None
+    if size < 0:
+        raise InvalidArgument(f"Invalid pageSize {size}: must not be negative.")
+    return min(size, maximum) if size else default
+
+
+def paginate(rows: list[tuple[int, T]], size: int) -> Page[T]:
+    """Rows fetched with `limit = size + 1`: the extra row only tells whether another page exists."""
+    kept = rows[:size]
+    return Page([item for _, item in kept], kept[-1][0] if len(rows) > size else None)

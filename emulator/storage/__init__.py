@@ -1,0 +1,1 @@
+"""Persistence: SQLite for metadata (`sqlite.py`), a directory of blobs for bytes (`blobs.py`)."""

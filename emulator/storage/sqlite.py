@@ -1,0 +1,254 @@
+"""The only module that knows SQL. One aiosqlite connection, one lock, explicit transactions.
+
+A shared aiosqlite connection is one transaction context, so every operation runs under
+`self._lock`. Rows map to the domain dataclasses here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from emulator.batches.models import Batch, BatchKind, BatchState
+from emulator.files.models import File, FileSource, FileState, UploadSession
+
+SCHEMA_VERSION = 1
+
+_FILE_COLS = ("id", "tenant", "display_name", "mime_type", "size_bytes", "sha256_hex", "state", "source",
+              "create_us", "update_us", "expire_us", "blob")
+_UPLOAD_COLS = ("id", "tenant", "file_id", "display_name", "mime_type", "total_bytes", "received_bytes", "blob",
+                "create_us")
+_BATCH_COLS = ("id", "tenant", "kind", "model", "display_name", "state", "input_file", "input_blob", "output_blob",
+               "request_count", "success_count", "failure_count", "lines_done", "input_offset", "output_offset",
+               "create_us", "update_us", "start_us", "end_us", "output_file", "finalized", "priority", "webhook",
+               "error")
+_BATCH_MUTABLE = tuple(c for c in _BATCH_COLS if c not in ("id", "tenant", "kind", "model", "input_file",
+                                                           "input_blob", "output_blob", "create_us"))
+
+
+def _insert_sql(table: str, cols: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"
+
+
+INSERT_FILE = _insert_sql("files", _FILE_COLS)
+INSERT_UPLOAD = _insert_sql("uploads", _UPLOAD_COLS)
+INSERT_BATCH = _insert_sql("batches", _BATCH_COLS)
+SELECT_FILE = f"SELECT {', '.join(_FILE_COLS)} FROM files"
+SELECT_UPLOAD = f"SELECT {', '.join(_UPLOAD_COLS)} FROM uploads"
+SELECT_BATCH = f"SELECT {', '.join(_BATCH_COLS)}, seq FROM batches"
+UPDATE_BATCH = (f"UPDATE batches SET {', '.join(f'{c} = :{c}' for c in _BATCH_MUTABLE)} "
+                "WHERE id = :id AND state = :expect_state")
+
+
+def _file_row(file: File) -> dict[str, Any]:
+    return {c: getattr(file, c) for c in _FILE_COLS}
+
+
+def _file(row: Any) -> File:
+    values = dict(zip(_FILE_COLS, row, strict=True))
+    values["state"] = FileState(values["state"])
+    values["source"] = FileSource(values["source"])
+    return File(**values)
+
+
+def _upload(row: Any) -> UploadSession:
+    return UploadSession(**dict(zip(_UPLOAD_COLS, row, strict=True)))
+
+
+def _batch_row(batch: Batch) -> dict[str, Any]:
+    row = {c: getattr(batch, c) for c in _BATCH_COLS}
+    row["kind"] = str(batch.kind)
+    row["state"] = str(batch.state)
+    row["finalized"] = int(batch.finalized)
+    row["webhook"] = json.dumps(batch.webhook) if batch.webhook is not None else None
+    row["error"] = json.dumps(batch.error) if batch.error is not None else None
+    return row
+
+
+def _batch(row: Any) -> tuple[int, Batch]:
+    values = dict(zip(_BATCH_COLS, row[:-1], strict=True))
+    values["kind"] = BatchKind(values["kind"])
+    values["state"] = BatchState(values["state"])
+    values["finalized"] = bool(values["finalized"])
+    values["webhook"] = json.loads(values["webhook"]) if values["webhook"] else None
+    values["error"] = json.loads(values["error"]) if values["error"] else None
+    return row[-1], Batch(**values)
+
+
+class SqliteStore:
+    """Async access to the emulator's tables. Open with `await SqliteStore.open(path)`."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteStore:
+        db = await aiosqlite.connect(path, isolation_level=None)
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=NORMAL")
+        await db.execute("PRAGMA foreign_keys=ON")
+        store = cls(db)
+        await store._migrate()
+        return store
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def _migrate(self) -> None:
+        async with self._lock:
+            (version,) = await self._one("PRAGMA user_version")
+            if version == 0:
+                schema = resources.files("emulator.storage").joinpath("schema.sql").read_text()
+                await self._db.executescript(schema)
+                await self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif version > SCHEMA_VERSION:
+                raise RuntimeError(f"database schema {version} is newer than this emulator ({SCHEMA_VERSION})")
+
+    async def _one(self, sql: str, params: Any = ()) -> Any:
+        async with self._db.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def _all(self, sql: str, params: Any = ()) -> list[Any]:
+        async with self._db.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    # -- counters -------------------------------------------------------------------------------
+    async def next_counter(self, kind: str) -> int:
+        async with self._transaction():
+            row = await self._one(
+                "INSERT INTO counters (kind, value) VALUES (?, 1) "
+                "ON CONFLICT (kind) DO UPDATE SET value = value + 1 RETURNING value", (kind,))
+            return int(row[0])
+
+    # -- files ----------------------------------------------------------------------------------
+    async def file_id_taken(self, file_id: str) -> bool:
+        async with self._lock:
+            taken_file = await self._one("SELECT 1 FROM files WHERE id = ?", (file_id,))
+            taken_upload = await self._one("SELECT 1 FROM uploads WHERE file_id = ?", (file_id,))
+            return taken_file is not None or taken_upload is not None
+
+    async def insert_file(self, file: File) -> None:
+        async with self._lock:
+            await self._db.execute(INSERT_FILE, _file_row(file))
+
+    async def get_file(self, tenant: str, file_id: str) -> File | None:
+        async with self._lock:
+            row = await self._one(SELECT_FILE + " WHERE id = ? AND tenant = ?", (file_id, tenant))
+        return _file(row) if row else None
+
+    async def list_files(self, tenant: str, before_seq: int | None, limit: int) -> list[tuple[int, File]]:
+        """Newest first, `limit` rows with `seq < before_seq`."""
+        async with self._lock:
+            rows = await self._all(
+                f"SELECT {', '.join(_FILE_COLS)}, seq FROM files WHERE tenant = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                (tenant, before_seq if before_seq is not None else 2**62, limit))
+        return [(row[-1], _file(row[:-1])) for row in rows]
+
+    async def delete_file(self, tenant: str, file_id: str) -> File | None:
+        async with self._transaction():
+            row = await self._one(SELECT_FILE + " WHERE id = ? AND tenant = ?", (file_id, tenant))
+            if row is None:
+                return None
+            await self._db.execute("DELETE FROM files WHERE id = ?", (file_id,))
+            return _file(row)
+
+    # -- uploads --------------------------------------------------------------------------------
+    async def insert_upload(self, upload: UploadSession) -> None:
+        async with self._lock:
+            await self._db.execute(INSERT_UPLOAD, {c: getattr(upload, c) for c in _UPLOAD_COLS})
+
+    async def get_upload(self, upload_id: str) -> UploadSession | None:
+        async with self._lock:
+            row = await self._one(SELECT_UPLOAD + " WHERE id = ?", (upload_id,))
+        return _upload(row) if row else None
+
+    async def set_upload_received(self, upload_id: str, received: int) -> None:
+        async with self._lock:
+            await self._db.execute("UPDATE uploads SET received_bytes = ? WHERE id = ?", (received, upload_id))
+
+    async def delete_upload(self, upload_id: str) -> None:
+        async with self._lock:
+            await self._db.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
+
+    async def complete_upload(self, upload_id: str, file: File) -> None:
+        """The upload session becomes a file, atomically."""
+        async with self._transaction():
+            await self._db.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
+            await self._db.execute(INSERT_FILE, _file_row(file))
+
+    # -- batches --------------------------------------------------------------------------------
+    async def insert_batch(self, batch: Batch) -> None:
+        async with self._lock:
+            await self._db.execute(INSERT_BATCH, _batch_row(batch))
+
+    async def get_batch(self, tenant: str, batch_id: str) -> Batch | None:
+        async with self._lock:
+            row = await self._one(SELECT_BATCH + " WHERE id = ? AND tenant = ?", (batch_id, tenant))
+        return _batch(row)[1] if row else None
+
+    async def list_batches(self, tenant: str, before_seq: int | None, limit: int) -> list[tuple[int, Batch]]:
+        """Newest first, as the real service lists them."""
+        async with self._lock:
+            rows = await self._all(SELECT_BATCH + " WHERE tenant = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                                   (tenant, before_seq if before_seq is not None else 2**62, limit))
+        return [_batch(row) for row in rows]
+
+    async def delete_batch(self, tenant: str, batch_id: str) -> Batch | None:
+        async with self._transaction():
+            row = await self._one(SELECT_BATCH + " WHERE id = ? AND tenant = ?", (batch_id, tenant))
+            if row is None:
+                return None
+            await self._db.execute("DELETE FROM batches WHERE id = ?", (batch_id,))
+            return _batch(row)[1]
+
+    async def unfinished_batches(self) -> list[Batch]:
+        """Batches the runner still owes work: not yet terminal, or terminal with outputs to write."""
+        async with self._lock:
+            rows = await self._all(SELECT_BATCH + " WHERE finalized = 0 ORDER BY seq")
+        return [_batch(row)[1] for row in rows]
+
+    async def save_batch(self, batch: Batch, expect_state: BatchState) -> bool:
+        """Write the batch's mutable fields if it is still in `expect_state` (and not deleted)."""
+        async with self._lock:
+            cursor = await self._db.execute(UPDATE_BATCH, {**_batch_row(batch), "expect_state": str(expect_state)})
+            return cursor.rowcount == 1
+
+    async def mark_terminal(self, batch: Batch, expect_state: BatchState, error: dict[str, Any] | None) -> bool:
+        """Move a batch to a terminal state without touching the runner's checkpoint columns."""
+        async with self._lock:
+            cursor = await self._db.execute(
+                "UPDATE batches SET state = ?, update_us = ?, end_us = ?, error = ? WHERE id = ? AND state = ?",
+                (str(batch.state), batch.update_us, batch.end_us, json.dumps(error) if error else None, batch.id,
+                 str(expect_state)))
+            return cursor.rowcount == 1
+
+    async def finalize_batch(self, batch: Batch, expect_state: BatchState, output: File | None) -> bool:
+        """Record a batch's outputs (and its output file, if any) in one transaction."""
+        async with self._transaction():
+            cursor = await self._db.execute(UPDATE_BATCH, {**_batch_row(batch), "expect_state": str(expect_state)})
+            if cursor.rowcount != 1:
+                return False
+            if output is not None:
+                await self._db.execute("DELETE FROM files WHERE id = ?", (output.id,))
+                await self._db.execute(INSERT_FILE, _file_row(output))
+            return True
+

@@ -1,0 +1,86 @@
+"""HTTP helpers shared by every resource's routes: JSON in and out, the caller's tenant, links.
+
+Requests are read leniently (an empty body is `{}`, both casings are accepted by each `wire`
+module); responses are compact lowerCamelCase JSON, always HTTP 200 on success (the Python SDK
+treats any other 2xx as an error).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from emulator.errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from emulator.emulator import Emulator
+
+_VERSION = re.compile(r"^/(?:upload/|download/)?(v1(?:beta|alpha)?\d*)/")
+ANONYMOUS = "anonymous"
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def emulator_of(request: Request) -> Emulator:
+    emulator: Emulator = request.app.state.emulator
+    return emulator
+
+
+def api_key_of(request: Request) -> str | None:
+    """The caller's key: `x-goog-api-key`, `?key=` (REST users), or `Authorization: Bearer`."""
+    key = request.headers.get("x-goog-api-key") or request.query_params.get("key")
+    if not key:
+        auth = request.headers.get("authorization", "")
+        key = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+    return key or None
+
+
+def tenant_of(request: Request) -> str:
+    """State is partitioned by API key, as on the real service: another key's batches are 404 and
+    its files 403. The key itself is not stored, only a fingerprint."""
+    key = api_key_of(request)
+    return "key-" + hashlib.sha256(key.encode()).hexdigest()[:16] if key else ANONYMOUS
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if not body.strip():
+        return {}
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidArgument(f"Invalid JSON payload received. {exc}.") from None
+    if not isinstance(value, dict):
+        raise InvalidArgument("Invalid JSON payload received. Expected a JSON object at the top level.")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """How the client reaches us: absolute URLs for `uri`, `downloadUri` and upload sessions."""
+
+    base: str
+    version: str
+
+    @classmethod
+    def of(cls, request: Request, public_url: str | None = None) -> Links:
+        if public_url:
+            base = public_url.rstrip("/")
+        else:
+            headers = request.headers
+            scheme = headers.get("x-forwarded-proto", request.url.scheme).split(",")[0].strip()
+            host = headers.get("x-forwarded-host", headers.get("host", request.url.netloc)).split(",")[0].strip()
+            base = f"{scheme}://{host}{request.scope.get('root_path', '')}"
+        match = _VERSION.match(request.scope["path"])
+        return cls(base=base, version=match.group(1) if match else "v1beta")

@@ -1,0 +1,103 @@
+"""Real emulator servers for tests: uvicorn in a thread (fast), or a separate process (restarts, kill -9)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from emulator import Emulator, Settings, create_app
+
+
+@dataclass
+class ThreadServer:
+    url: str
+    emulator: Emulator
+
+
+@contextlib.contextmanager
+def thread_server(settings: Settings) -> Iterator[ThreadServer]:
+    """An emulator on a free loopback port, served by uvicorn in a background thread."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    emulator = Emulator(settings)
+    config = uvicorn.Config(create_app(emulator=emulator), log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the emulator did not start")
+        time.sleep(0.01)
+    try:
+        yield ThreadServer(f"http://127.0.0.1:{port}", emulator)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        sock.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ProcessServer:
+    """`gemini-batch-emulator serve` as a child process, for restart and crash tests."""
+
+    def __init__(self, data_dir: Path | None, *args: str, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.data_dir = data_dir
+        self.args = args
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ProcessServer:
+        where = ["--data-dir", str(self.data_dir)] if self.data_dir else ["--ephemeral"]
+        cmd = [sys.executable, "-m", "emulator", "serve", "--port", str(self.port), "--log-level", "warning",
+               *where, *self.args]
+        self.proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the emulator exited with {self.proc.returncode}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.url}/_emulator/health", timeout=1).status_code == 200:
+                    return self
+            time.sleep(0.05)
+        raise RuntimeError("the emulator did not become healthy")
+
+    def kill(self) -> None:
+        """`kill -9`: no shutdown handlers run."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self) -> ProcessServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
