@@ -4,8 +4,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from emulator.app import create_app  # noqa: E402
-from emulator.config import Settings  # noqa: E402
-from emulator.emulator import Emulator  # noqa: E402
+from emulator.app import create_app
+from emulator.config import Settings
+from emulator.emulator import Emulator
 
 __all__ = ["Emulator", "Settings", "__version__", "create_app"]

@@ -9,8 +9,20 @@ from typing import Any
 # Maps whose keys are user data (schema property names): keys stay, values are still camelized.
 _USER_KEYED = frozenset({"properties", "$defs", "defs", "definitions"})
 # Values that are user data through and through: left exactly as sent.
-_OPAQUE = frozenset({"metadata", "labels", "args", "response", "userMetadata", "responseJsonSchema",
-                     "parametersJsonSchema", "responseJsonSchemaOrdering", "example", "default"})
+_OPAQUE = frozenset(
+    {
+        "metadata",
+        "labels",
+        "args",
+        "response",
+        "userMetadata",
+        "responseJsonSchema",
+        "parametersJsonSchema",
+        "responseJsonSchemaOrdering",
+        "example",
+        "default",
+    }
+)
 
 
 def to_camel(key: str) -> str:

@@ -28,30 +28,93 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--host", default=_DEFAULTS.host, envvar=_env("host"), show_default=True, show_envvar=True,
-              help="Interface to listen on. Use 0.0.0.0 inside a container.")
-@click.option("--port", type=int, default=_DEFAULTS.port, envvar=_env("port"), show_default=True, show_envvar=True,
-              help="Port to listen on (0 picks a free one).")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=_DEFAULTS.data_dir,
-              envvar=_env("data_dir"), show_default=True, show_envvar=True,
-              help="Directory for the SQLite database and file blobs; state survives restarts.")
-@click.option("--ephemeral", is_flag=True, envvar=_env("ephemeral"), show_envvar=True,
-              help="Keep state in a temporary directory removed at exit (overrides --data-dir).")
-@click.option("--seed", type=int, default=_DEFAULTS.seed, envvar=_env("seed"), show_default=True, show_envvar=True,
-              help="Root of every id, fake answer and injected fault: same seed, same input, same output.")
-@click.option("--request-latency", type=float, default=_DEFAULTS.request_latency, envvar=_env("request_latency"),
-              show_default=True, show_envvar=True, metavar="SECONDS",
-              help="Processing time of one request inside a batch (0 answers a whole batch at once).")
-@click.option("--request-error-rate", type=click.FloatRange(0, 1), default=_DEFAULTS.request_error_rate,
-              envvar=_env("request_error_rate"), show_default=True, show_envvar=True, metavar="P",
-              help="Seeded fraction of batch requests answered with an error line (500 INTERNAL).")
-@click.option("--queue-delay", type=float, default=_DEFAULTS.queue_delay, envvar=_env("queue_delay"),
-              show_default=True, show_envvar=True, metavar="SECONDS",
-              help="How long a batch stays PENDING before it starts RUNNING.")
-@click.option("--public-url", default=None, envvar=_env("public_url"), show_envvar=True,
-              help="Base URL clients reach the emulator by (default: taken from each request's Host).")
-@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-              default=_DEFAULTS.log_level, envvar=_env("log_level"), show_default=True, show_envvar=True)
+@click.option(
+    "--host",
+    default=_DEFAULTS.host,
+    envvar=_env("host"),
+    show_default=True,
+    show_envvar=True,
+    help="Interface to listen on. Use 0.0.0.0 inside a container.",
+)
+@click.option(
+    "--port",
+    type=int,
+    default=_DEFAULTS.port,
+    envvar=_env("port"),
+    show_default=True,
+    show_envvar=True,
+    help="Port to listen on (0 picks a free one).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=_DEFAULTS.data_dir,
+    envvar=_env("data_dir"),
+    show_default=True,
+    show_envvar=True,
+    help="Directory for the SQLite database and file blobs; state survives restarts.",
+)
+@click.option(
+    "--ephemeral",
+    is_flag=True,
+    envvar=_env("ephemeral"),
+    show_envvar=True,
+    help="Keep state in a temporary directory removed at exit (overrides --data-dir).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=_DEFAULTS.seed,
+    envvar=_env("seed"),
+    show_default=True,
+    show_envvar=True,
+    help="Root of every id, fake answer and injected fault: same seed, same input, same output.",
+)
+@click.option(
+    "--request-latency",
+    type=float,
+    default=_DEFAULTS.request_latency,
+    envvar=_env("request_latency"),
+    show_default=True,
+    show_envvar=True,
+    metavar="SECONDS",
+    help="Processing time of one request inside a batch (0 answers a whole batch at once).",
+)
+@click.option(
+    "--request-error-rate",
+    type=click.FloatRange(0, 1),
+    default=_DEFAULTS.request_error_rate,
+    envvar=_env("request_error_rate"),
+    show_default=True,
+    show_envvar=True,
+    metavar="P",
+    help="Seeded fraction of batch requests answered with an error line (500 INTERNAL).",
+)
+@click.option(
+    "--queue-delay",
+    type=float,
+    default=_DEFAULTS.queue_delay,
+    envvar=_env("queue_delay"),
+    show_default=True,
+    show_envvar=True,
+    metavar="SECONDS",
+    help="How long a batch stays PENDING before it starts RUNNING.",
+)
+@click.option(
+    "--public-url",
+    default=None,
+    envvar=_env("public_url"),
+    show_envvar=True,
+    help="Base URL clients reach the emulator by (default: taken from each request's Host).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default=_DEFAULTS.log_level,
+    envvar=_env("log_level"),
+    show_default=True,
+    show_envvar=True,
+)
 def serve(ephemeral: bool, **options: Any) -> None:
     """Serve the emulator until interrupted (SIGINT/SIGTERM)."""
     import uvicorn
@@ -66,8 +129,17 @@ def serve(ephemeral: bool, **options: Any) -> None:
         raise click.BadParameter(str(exc)) from exc
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     where = "a temporary directory" if settings.data_dir is None else str(settings.data_dir.resolve())
-    click.echo(f"gemini-batch-emulator {__version__}: state in {where}; "
-               f"set GOOGLE_GEMINI_BASE_URL=http://{settings.host}:{settings.port}", err=True)
-    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port,
-                            log_level=settings.log_level, lifespan="on", timeout_graceful_shutdown=10)
+    click.echo(
+        f"gemini-batch-emulator {__version__}: state in {where}; "
+        f"set GOOGLE_GEMINI_BASE_URL=http://{settings.host}:{settings.port}",
+        err=True,
+    )
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
     uvicorn.Server(config).run()

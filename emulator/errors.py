@@ -44,9 +44,18 @@ class Code(Enum):
     @classmethod
     def for_http(cls, status: int) -> Code:
         """The code that best describes an HTTP status we did not raise ourselves (404, 405...)."""
-        by_status = {400: cls.INVALID_ARGUMENT, 401: cls.UNAUTHENTICATED, 403: cls.PERMISSION_DENIED,
-                     404: cls.NOT_FOUND, 405: cls.NOT_FOUND, 409: cls.ALREADY_EXISTS, 413: cls.INVALID_ARGUMENT,
-                     429: cls.RESOURCE_EXHAUSTED, 501: cls.UNIMPLEMENTED, 503: cls.UNAVAILABLE}
+        by_status = {
+            400: cls.INVALID_ARGUMENT,
+            401: cls.UNAUTHENTICATED,
+            403: cls.PERMISSION_DENIED,
+            404: cls.NOT_FOUND,
+            405: cls.NOT_FOUND,
+            409: cls.ALREADY_EXISTS,
+            413: cls.INVALID_ARGUMENT,
+            429: cls.RESOURCE_EXHAUSTED,
+            501: cls.UNIMPLEMENTED,
+            503: cls.UNAVAILABLE,
+        }
         return by_status.get(status, cls.INTERNAL if status >= 500 else cls.INVALID_ARGUMENT)
 
 
@@ -130,3 +139,9 @@ def error_for(code: Code, message: str) -> ApiError:
 def file_not_found(file_id: str) -> PermissionDenied:
     """The real service answers 403, not 404, for a file that is missing or not the caller's."""
     return PermissionDenied(f"You do not have permission to access the File {file_id} or it may not exist.")
+
+
+def unknown_field(name: str, where: str) -> InvalidArgument:
+    """What Google's JSON parser says about a field it does not know."""
+    at = f" at '{where}'" if where else ""
+    return InvalidArgument(f'Invalid JSON payload received. Unknown name "{name}"{at}: Cannot find field.')

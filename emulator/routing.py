@@ -36,8 +36,10 @@ register_url_convertor("rid", ResourceId())
 def api_route(path: str, endpoint: Endpoint, method: str, operation: str, *, prefix: str = "") -> list[Route]:
     """One route per API version for `{prefix}/{version}{path}`. `operation` is the Google method id
     (`batches.get`): it names the route and, later, keys fault injection."""
-    return [Route(f"{prefix}/{version}{path}", endpoint, methods=[method], name=f"{operation}@{version}{prefix}")
-            for version in API_VERSIONS]
+    return [
+        Route(f"{prefix}/{version}{path}", endpoint, methods=[method], name=f"{operation}@{version}{prefix}")
+        for version in API_VERSIONS
+    ]
 
 
 _ANCHOR = re.compile(r"/(?:upload/|download/)?v1(?:beta|alpha)?/")
@@ -57,5 +59,5 @@ class BasePathMiddleware:
             match = _ANCHOR.search(path) or (re.search(r"/_emulator(/|$)", path))
             if match and match.start() > 0:
                 prefix = path[: match.start()]
-                scope = {**scope, "path": path[match.start():], "root_path": scope.get("root_path", "") + prefix}
+                scope = {**scope, "path": path[match.start() :], "root_path": scope.get("root_path", "") + prefix}
         await self.app(scope, receive, send)

@@ -68,8 +68,18 @@ class ProcessServer:
 
     def start(self) -> ProcessServer:
         where = ["--data-dir", str(self.data_dir)] if self.data_dir else ["--ephemeral"]
-        cmd = [sys.executable, "-m", "emulator", "serve", "--port", str(self.port), "--log-level", "warning",
-               *where, *self.args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "emulator",
+            "serve",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+            *where,
+            *self.args,
+        ]
         self.proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

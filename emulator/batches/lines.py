@@ -100,5 +100,7 @@ def _render(ctx: LineContext, key: Any, metadata: Any, field: str, value: Any) -
 def inline_request_line(item: Any, index: int) -> bytes:
     """Store one inline request (`{"request", "metadata"}`) as an input line for the runner."""
     if not isinstance(item, dict):
-        raise InvalidArgument(f"Invalid JSON payload received. inputConfig.requests.requests[{index}] must be an object.")
+        raise InvalidArgument(
+            f"Invalid JSON payload received. inputConfig.requests.requests[{index}] must be an object."
+        )
     return orjson.dumps(item)

@@ -25,7 +25,12 @@ class ChunkResult:
 
 
 def answer_chunk(
-    input_path: Path, input_offset: int, output_path: Path, output_offset: int, max_lines: int, first_index: int,
+    input_path: Path,
+    input_offset: int,
+    output_path: Path,
+    output_offset: int,
+    max_lines: int,
+    first_index: int,
     ctx: LineContext,
 ) -> ChunkResult:
     out: list[bytes] = []

@@ -40,8 +40,11 @@ async def get_batch(request: Request) -> Response:
 
 
 async def list_batches(request: Request) -> Response:
-    size = page_size(request.query_params.get("pageSize") or request.query_params.get("page_size"),
-                     default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
+    size = page_size(
+        request.query_params.get("pageSize") or request.query_params.get("page_size"),
+        default=DEFAULT_PAGE_SIZE,
+        maximum=MAX_PAGE_SIZE,
+    )
     token = decode_token(request.query_params.get("pageToken") or request.query_params.get("page_token"))
     page = await emulator_of(request).batches.list(tenant_of(request), size, token)
     body: dict[str, object] = {"operations": [wire.batch_to_operation(v) for v in page.items]} if page.items else {}
@@ -61,12 +64,18 @@ async def delete_batch(request: Request) -> Response:
 
 
 routes = [
-    *api_route("/models/{model:rid}:batchGenerateContent", batch_generate_content, "POST",
-               "models.batchGenerateContent"),
-    *api_route("/tunedModels/{model:rid}:batchGenerateContent", batch_generate_content_tuned, "POST",
-               "tunedModels.batchGenerateContent"),
-    *api_route("/models/{model:rid}:asyncBatchEmbedContent", async_batch_embed_content, "POST",
-               "models.asyncBatchEmbedContent"),
+    *api_route(
+        "/models/{model:rid}:batchGenerateContent", batch_generate_content, "POST", "models.batchGenerateContent"
+    ),
+    *api_route(
+        "/tunedModels/{model:rid}:batchGenerateContent",
+        batch_generate_content_tuned,
+        "POST",
+        "tunedModels.batchGenerateContent",
+    ),
+    *api_route(
+        "/models/{model:rid}:asyncBatchEmbedContent", async_batch_embed_content, "POST", "models.asyncBatchEmbedContent"
+    ),
     *api_route("/batches", list_batches, "GET", "batches.list"),
     *api_route("/batches/{batch_id:rid}", get_batch, "GET", "batches.get"),
     *api_route("/batches/{batch_id:rid}", delete_batch, "DELETE", "batches.delete"),

@@ -33,15 +33,18 @@ OUTPUT_MIME_TYPE = "application/jsonl"
 
 
 class JobRunner:
-    def __init__(self, store: SqliteStore, blobs: BlobStore, clock: Clock, responder: Responder,
-                 settings: Settings) -> None:
+    def __init__(
+        self, store: SqliteStore, blobs: BlobStore, clock: Clock, responder: Responder, settings: Settings
+    ) -> None:
         self._store = store
         self._blobs = blobs
         self._clock = clock
         self._responder = responder
         self._settings = settings
-        self._timing = Timing(queue_delay_us=round(settings.queue_delay * MICROS),
-                              request_latency_us=round(settings.request_latency * MICROS))
+        self._timing = Timing(
+            queue_delay_us=round(settings.queue_delay * MICROS),
+            request_latency_us=round(settings.request_latency * MICROS),
+        )
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
 
@@ -91,7 +94,8 @@ class JobRunner:
             await self._finalize(batch)
             return None
         if now >= batch.create_us + EXPIRY_US:
-            return await self._expire(batch, now)
+            await self._expire(batch, now)
+            return None
         if batch.state is BatchState.PENDING:
             due = machine.start_due_us(batch, self._timing)
             if now < due:
@@ -105,8 +109,15 @@ class JobRunner:
             return min(machine.next_line_due_us(batch, self._timing), batch.create_us + EXPIRY_US)
         try:
             result = await asyncio.to_thread(
-                answer_chunk, self._blobs.path(batch.input_blob), batch.input_offset,
-                self._blobs.path(batch.output_blob), batch.output_offset, lines, batch.lines_done, self._context(batch))
+                answer_chunk,
+                self._blobs.path(batch.input_blob),
+                batch.input_offset,
+                self._blobs.path(batch.output_blob),
+                batch.output_offset,
+                lines,
+                batch.lines_done,
+                self._context(batch),
+            )
         except FileNotFoundError:  # deleted under us; the next step will not see it again
             return now
         batch.input_offset, batch.output_offset = result.input_offset, result.output_offset
@@ -122,9 +133,15 @@ class JobRunner:
         return now
 
     def _context(self, batch: Batch) -> LineContext:
-        return LineContext(kind=batch.kind, model=batch.model, inline=batch.inline, batch_id=batch.id,
-                           seed=self._settings.seed, error_rate=self._settings.request_error_rate,
-                           responder=self._responder)
+        return LineContext(
+            kind=batch.kind,
+            model=batch.model,
+            inline=batch.inline,
+            batch_id=batch.id,
+            seed=self._settings.seed,
+            error_rate=self._settings.request_error_rate,
+            responder=self._responder,
+        )
 
     async def _expire(self, batch: Batch, now: int) -> None:
         previous = batch.state
@@ -142,19 +159,27 @@ class JobRunner:
         if not batch.inline and batch.lines_done > 0:
             digest = await asyncio.to_thread(sha256_hex, self._blobs.path(batch.output_blob))
             now = self._clock.now_us()
-            output = File(id=batch.output_file_id, tenant=batch.tenant, display_name=batch.output_file_id,
-                          mime_type=OUTPUT_MIME_TYPE, size_bytes=batch.output_offset, sha256_hex=digest,
-                          state=FileState.ACTIVE, source=FileSource.GENERATED, create_us=now, update_us=now,
-                          expire_us=now + RETENTION_US, blob=batch.output_blob)
+            output = File(
+                id=batch.output_file_id,
+                tenant=batch.tenant,
+                display_name=batch.output_file_id,
+                mime_type=OUTPUT_MIME_TYPE,
+                size_bytes=batch.output_offset,
+                sha256_hex=digest,
+                state=FileState.ACTIVE,
+                source=FileSource.GENERATED,
+                create_us=now,
+                update_us=now,
+                expire_us=now + RETENTION_US,
+                blob=batch.output_blob,
+            )
             batch.output_file = output.name
         batch.finalized = True
         if await self._store.finalize_batch(batch, expect or batch.state, output):
-            log.info("%s %s (%d ok, %d failed)", batch.name, batch.state.name, batch.success_count,
-                     batch.failure_count)
+            log.info("%s %s (%d ok, %d failed)", batch.name, batch.state.name, batch.success_count, batch.failure_count)
 
     async def fail(self, batch: Batch, error: ApiError | None = None) -> None:
         previous = batch.state
         machine.transition(batch, BatchState.FAILED, self._clock.now_us())
         batch.error = (error or Internal("The batch failed.")).status()
         await self._finalize(batch, expect=previous)
-

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from emulator.batches import machine
 from emulator.batches.lines import model_name
-from emulator.batches.models import Batch, BatchKind, BatchState, CreateBatch
+from emulator.batches.models import Batch, BatchState, CreateBatch
 from emulator.batches.pipeline import count_requests
 from emulator.batches.runner import JobRunner
 from emulator.clock import Clock
@@ -31,8 +31,9 @@ class BatchView:
 
 
 class BatchesService:
-    def __init__(self, store: SqliteStore, blobs: BlobStore, clock: Clock, runner: JobRunner,
-                 settings: Settings) -> None:
+    def __init__(
+        self, store: SqliteStore, blobs: BlobStore, clock: Clock, runner: JobRunner, settings: Settings
+    ) -> None:
         self._store = store
         self._blobs = blobs
         self._clock = clock
@@ -49,16 +50,20 @@ class BatchesService:
             if file is None:
                 raise file_not_found(file_id)
             if not file.is_jsonl:
-                raise InvalidArgument(f"Batch input file {file.name} has MIME type {file.mime_type}; a batch reads "
-                                      "JSON Lines: upload it with mime_type 'jsonl' or 'application/jsonl'.")
+                raise InvalidArgument(
+                    f"Batch input file {file.name} has MIME type {file.mime_type}; a batch reads "
+                    "JSON Lines: upload it with mime_type 'jsonl' or 'application/jsonl'."
+                )
             await asyncio.to_thread(self._blobs.link, file.blob, input_blob)
             input_file: str | None = file.name
         else:
             lines = command.inline_lines or []
             size = sum(len(line) for line in lines)
             if size > self._settings.max_inline_bytes:
-                raise InvalidArgument(f"The inline batch is {size} bytes; inline requests are limited to "
-                                      f"{self._settings.max_inline_bytes} bytes. Upload a JSONL file instead.")
+                raise InvalidArgument(
+                    f"The inline batch is {size} bytes; inline requests are limited to "
+                    f"{self._settings.max_inline_bytes} bytes. Upload a JSONL file instead."
+                )
             await asyncio.to_thread(self._blobs.write, input_blob, b"".join(line + b"\n" for line in lines))
             input_file = None
         count = await asyncio.to_thread(count_requests, self._blobs.path(input_blob))
@@ -69,10 +74,22 @@ class BatchesService:
         output_blob = f"files/batch-{batch_id}" if input_file else f"batches/{batch_id}.output.jsonl"
         self._blobs.write(output_blob, b"")
         now = self._clock.now_us()
-        batch = Batch(id=batch_id, tenant=tenant, kind=command.kind, model=model_name(command.model),
-                      display_name=command.display_name, state=BatchState.PENDING, input_file=input_file,
-                      input_blob=input_blob, output_blob=output_blob, request_count=count, create_us=now,
-                      update_us=now, priority=command.priority, webhook=command.webhook)
+        batch = Batch(
+            id=batch_id,
+            tenant=tenant,
+            kind=command.kind,
+            model=model_name(command.model),
+            display_name=command.display_name,
+            state=BatchState.PENDING,
+            input_file=input_file,
+            input_blob=input_blob,
+            output_blob=output_blob,
+            request_count=count,
+            create_us=now,
+            update_us=now,
+            priority=command.priority,
+            webhook=command.webhook,
+        )
         await self._store.insert_batch(batch)
         self._runner.wake()
         return BatchView(batch)

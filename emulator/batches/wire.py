@@ -16,7 +16,7 @@ from emulator.batches.models import Batch, BatchKind, BatchState, CreateBatch
 from emulator.batches.service import BatchView
 from emulator.casing import pick, to_camel
 from emulator.clock import rfc3339
-from emulator.errors import InvalidArgument
+from emulator.errors import InvalidArgument, unknown_field
 
 _TYPE_PREFIX = "type.googleapis.com/google.ai.generativelanguage.v1main."
 _BATCH_TYPE = {BatchKind.GENERATE: "GenerateContentBatch", BatchKind.EMBED: "EmbedContentBatch"}
@@ -25,26 +25,22 @@ _WRITABLE = frozenset({"displayName", "inputConfig", "priority", "webhookConfig"
 _OUTPUT_ONLY = frozenset({"model", "name", "output", "createTime", "endTime", "updateTime", "batchStats", "state"})
 
 
-def _unknown(name: str, where: str) -> InvalidArgument:
-    return InvalidArgument(f'Invalid JSON payload received. Unknown name "{name}" at \'{where}\': Cannot find field.')
-
-
 def parse_create(kind: BatchKind, model: str, body: dict[str, Any]) -> CreateBatch:
     for key in body:
         if key != "batch":
-            raise InvalidArgument(f'Invalid JSON payload received. Unknown name "{key}": Cannot find field.')
+            raise unknown_field(key, "")
     batch = body.get("batch")
     if not isinstance(batch, dict):
         raise InvalidArgument("Invalid JSON payload received. The request needs a 'batch' object.")
     for key in batch:
         if to_camel(key) not in _WRITABLE | _OUTPUT_ONLY:
-            raise _unknown(key, "batch")
+            raise unknown_field(key, "batch")
     config = pick(batch, "inputConfig")
     if not isinstance(config, dict):
         raise InvalidArgument("* batch.input_config: input_config is required: give fileName or requests.")
     for key in config:
         if to_camel(key) not in ("fileName", "requests"):
-            raise _unknown(key, "batch.input_config")
+            raise unknown_field(key, "batch.input_config")
     file_name = pick(config, "fileName")
     requests = pick(config, "requests")
     if (file_name is None) == (requests is None):
@@ -87,8 +83,12 @@ def _inline_lines(requests: Any) -> list[bytes]:
 
 
 def _stats(batch: Batch) -> dict[str, str]:
-    counts = {"requestCount": batch.request_count, "successfulRequestCount": batch.success_count,
-              "failedRequestCount": batch.failure_count, "pendingRequestCount": batch.pending_count}
+    counts = {
+        "requestCount": batch.request_count,
+        "successfulRequestCount": batch.success_count,
+        "failedRequestCount": batch.failure_count,
+        "pendingRequestCount": batch.pending_count,
+    }
     return {name: str(value) for name, value in counts.items() if value}  # proto3: zeros are omitted
 
 

@@ -13,18 +13,42 @@ RETENTION_US = 48 * 3600 * 1_000_000
 _FILE_ID = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
 
 # What a batch may read: JSON Lines under its various spellings (the official guide uses "jsonl").
-JSONL_MIME_TYPES = frozenset({
-    "application/jsonl", "application/x-jsonl", "application/jsonlines", "application/x-jsonlines",
-    "application/x-ndjson", "application/ndjson", "application/json", "text/jsonl", "text/plain",
-})
+JSONL_MIME_TYPES = frozenset(
+    {
+        "application/jsonl",
+        "application/x-jsonl",
+        "application/jsonlines",
+        "application/x-jsonlines",
+        "application/x-ndjson",
+        "application/ndjson",
+        "application/json",
+        "text/jsonl",
+        "text/plain",
+    }
+)
 _MIME_ALIASES = {"jsonl": "application/jsonl", "json": "application/json", "ndjson": "application/x-ndjson"}
 _SUPPORTED_FAMILIES = ("text/", "image/", "audio/", "video/")
-_SUPPORTED_APPLICATION = frozenset({
-    "application/pdf", "application/json", "application/jsonl", "application/x-jsonl", "application/jsonlines",
-    "application/x-jsonlines", "application/x-ndjson", "application/ndjson", "application/x-javascript",
-    "application/javascript", "application/x-python", "application/x-python-code", "application/rtf",
-    "application/x-typescript", "application/xml", "application/x-sh", "application/octet-stream",
-})
+_SUPPORTED_APPLICATION = frozenset(
+    {
+        "application/pdf",
+        "application/json",
+        "application/jsonl",
+        "application/x-jsonl",
+        "application/jsonlines",
+        "application/x-jsonlines",
+        "application/x-ndjson",
+        "application/ndjson",
+        "application/x-javascript",
+        "application/javascript",
+        "application/x-python",
+        "application/x-python-code",
+        "application/rtf",
+        "application/x-typescript",
+        "application/xml",
+        "application/x-sh",
+        "application/octet-stream",
+    }
+)
 
 
 class FileState(StrEnum):

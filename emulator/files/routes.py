@@ -30,8 +30,14 @@ async def start_upload(request: Request) -> Response:
     start = wire.parse_upload_start(request.headers, await read_json(request))
     session = await emulator_of(request).files.start_upload(tenant_of(request), start)
     url = f"{_links(request).base}{request.scope['path']}?upload_id={session.id}&upload_protocol=resumable"
-    return JSONResponse({}, headers={"x-goog-upload-url": url, "x-goog-upload-status": "active",
-                                     "x-goog-upload-chunk-granularity": str(8 * 1024 * 1024)})
+    return JSONResponse(
+        {},
+        headers={
+            "x-goog-upload-url": url,
+            "x-goog-upload-status": "active",
+            "x-goog-upload-chunk-granularity": str(8 * 1024 * 1024),
+        },
+    )
 
 
 async def upload_chunk(request: Request, upload_id: str) -> Response:
@@ -51,8 +57,11 @@ async def get_file(request: Request) -> Response:
 
 
 async def list_files(request: Request) -> Response:
-    size = page_size(request.query_params.get("pageSize") or request.query_params.get("page_size"),
-                     default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
+    size = page_size(
+        request.query_params.get("pageSize") or request.query_params.get("page_size"),
+        default=DEFAULT_PAGE_SIZE,
+        maximum=MAX_PAGE_SIZE,
+    )
     token = decode_token(request.query_params.get("pageToken") or request.query_params.get("page_token"))
     page = await emulator_of(request).files.list(tenant_of(request), size, token)
     links = _links(request)
@@ -70,8 +79,12 @@ async def delete_file(request: Request) -> Response:
 async def download_file(request: Request) -> Response:
     """Uploaded files can be downloaded too (the real service refuses; we are lenient, see docs)."""
     file, path = await emulator_of(request).files.open_download(tenant_of(request), request.path_params["file_id"])
-    return FileResponse(path, media_type="application/octet-stream", stat_result=None,
-                        headers={"x-goog-hash": f"sha256={file.sha256_hex}"})
+    return FileResponse(
+        path,
+        media_type="application/octet-stream",
+        stat_result=None,
+        headers={"x-goog-hash": f"sha256={file.sha256_hex}"},
+    )
 
 
 routes = [

@@ -64,34 +64,45 @@ class FilesService:
         self._settings = settings
         self._hashers: dict[str, tuple[int, hashlib._Hash]] = {}
 
-    async def new_file_id(self) -> str:
+    async def new_file_id(self, tenant: str) -> str:
         while True:
             n = await self._store.next_counter("file")
             file_id = resource_id(self._settings.seed, "file", n, FILE_ID_LENGTH)
-            if not await self._store.file_id_taken(file_id):
+            if not await self._store.file_id_taken(tenant, file_id):
                 return file_id
 
     async def start_upload(self, tenant: str, start: UploadStart) -> UploadSession:
         announced = start.mime_type or guess_mime_type(start.file_name) or guess_mime_type(start.display_name)
         if not announced:
-            raise InvalidArgument("The MIME type of the upload could not be determined: send "
-                                  "X-Goog-Upload-Header-Content-Type or file.mimeType.")
+            raise InvalidArgument(
+                "The MIME type of the upload could not be determined: send "
+                "X-Goog-Upload-Header-Content-Type or file.mimeType."
+            )
         mime_type = normalize_mime_type(announced)
         if start.total_bytes is not None and start.total_bytes > self._settings.max_file_bytes:
-            raise InvalidArgument(f"File size {start.total_bytes} bytes exceeds the maximum of "
-                                  f"{self._settings.max_file_bytes} bytes.")
+            raise InvalidArgument(
+                f"File size {start.total_bytes} bytes exceeds the maximum of {self._settings.max_file_bytes} bytes."
+            )
         if start.display_name is not None and len(start.display_name) > 512:
             raise InvalidArgument("file.displayName must be at most 512 characters.")
         if start.name:
             file_id = file_id_from_name(start.name)
-            if await self._store.file_id_taken(file_id):
+            if await self._store.file_id_taken(tenant, file_id):
                 raise AlreadyExists(f"File files/{file_id} already exists.")
         else:
-            file_id = await self.new_file_id()
+            file_id = await self.new_file_id(tenant)
         upload_id = capability_token()
-        session = UploadSession(id=upload_id, tenant=tenant, file_id=file_id, display_name=start.display_name,
-                                mime_type=mime_type, total_bytes=start.total_bytes, received_bytes=0,
-                                blob=f"uploads/{upload_id}", create_us=self._clock.now_us())
+        session = UploadSession(
+            id=upload_id,
+            tenant=tenant,
+            file_id=file_id,
+            display_name=start.display_name,
+            mime_type=mime_type,
+            total_bytes=start.total_bytes,
+            received_bytes=0,
+            blob=f"uploads/{upload_id}",
+            create_us=self._clock.now_us(),
+        )
         self._blobs.write(session.blob, b"")
         await self._store.insert_upload(session)
         return session
@@ -100,8 +111,10 @@ class FilesService:
         """Apply one chunk (and/or finalize, query, cancel) to an upload session."""
         session = await self._store.get_upload(upload_id)
         if session is None:
-            raise NotFound("No upload session with this id: it never existed, was cancelled or is already "
-                           "finalized.", headers=FINAL)
+            raise NotFound(
+                "No upload session with this id: it never existed, was cancelled or is already finalized.",
+                headers=FINAL,
+            )
         if step.cancel:
             await self._store.delete_upload(upload_id)
             self._blobs.delete(session.blob)
@@ -115,8 +128,10 @@ class FilesService:
     async def _append(self, session: UploadSession, step: UploadStep, body: AsyncIterator[bytes]) -> None:
         offset = step.offset if step.offset is not None else session.received_bytes
         if offset > session.received_bytes:
-            raise InvalidArgument(f"Invalid upload offset {offset}: the server has received "
-                                  f"{session.received_bytes} bytes.", headers=_status(session))
+            raise InvalidArgument(
+                f"Invalid upload offset {offset}: the server has received {session.received_bytes} bytes.",
+                headers=_status(session),
+            )
         position, hasher = self._hashers.get(session.id, (0, hashlib.sha256()))
         skip = session.received_bytes - offset  # bytes of a re-sent chunk we already have
         received = session.received_bytes
@@ -132,8 +147,9 @@ class FilesService:
                 if received + len(piece) > limit:
                     out.truncate(session.received_bytes)
                     self._hashers.pop(session.id, None)
-                    raise InvalidArgument(f"The upload is larger than the {limit} bytes announced.",
-                                          headers=_status(session))
+                    raise InvalidArgument(
+                        f"The upload is larger than the {limit} bytes announced.", headers=_status(session)
+                    )
                 out.write(piece)
                 if position == received:
                     hasher.update(piece)
@@ -145,16 +161,29 @@ class FilesService:
 
     async def _finalize(self, session: UploadSession) -> File:
         if session.total_bytes is not None and session.received_bytes != session.total_bytes:
-            raise InvalidArgument(f"The upload was finalized after {session.received_bytes} bytes, but "
-                                  f"{session.total_bytes} bytes were announced.", headers=_status(session))
+            raise InvalidArgument(
+                f"The upload was finalized after {session.received_bytes} bytes, but "
+                f"{session.total_bytes} bytes were announced.",
+                headers=_status(session),
+            )
         position, hasher = self._hashers.pop(session.id, (-1, hashlib.sha256()))
         path = self._blobs.path(session.blob)
         digest = hasher.hexdigest() if position == session.received_bytes else await asyncio.to_thread(sha256_hex, path)
         now = self._clock.now_us()
-        file = File(id=session.file_id, tenant=session.tenant, display_name=session.display_name,
-                    mime_type=session.mime_type, size_bytes=session.received_bytes, sha256_hex=digest,
-                    state=FileState.ACTIVE, source=FileSource.UPLOADED, create_us=now, update_us=now,
-                    expire_us=now + RETENTION_US, blob=session.blob)
+        file = File(
+            id=session.file_id,
+            tenant=session.tenant,
+            display_name=session.display_name,
+            mime_type=session.mime_type,
+            size_bytes=session.received_bytes,
+            sha256_hex=digest,
+            state=FileState.ACTIVE,
+            source=FileSource.UPLOADED,
+            create_us=now,
+            update_us=now,
+            expire_us=now + RETENTION_US,
+            blob=session.blob,
+        )
         await self._store.complete_upload(session.id, file)
         return file
 
@@ -183,4 +212,3 @@ class FilesService:
 def _status(session: UploadSession) -> dict[str, str]:
     """Error answers on an upload carry `x-goog-upload-status`, or the Python SDK retries for 7 s."""
     return {"x-goog-upload-status": "final", "x-goog-upload-size-received": str(session.received_bytes)}
-

@@ -21,14 +21,29 @@ from starlette.datastructures import Headers
 
 from emulator.casing import pick, to_camel
 from emulator.clock import rfc3339
-from emulator.errors import InvalidArgument
+from emulator.errors import InvalidArgument, unknown_field
 from emulator.files.models import File, FileSource
 from emulator.files.service import UploadStart, UploadStep
 from emulator.web import Links
 
-_FILE_FIELDS = frozenset({"name", "displayName", "mimeType", "sizeBytes", "createTime", "updateTime",
-                          "expirationTime", "sha256Hash", "uri", "downloadUri", "state", "source", "error",
-                          "videoMetadata"})
+_FILE_FIELDS = frozenset(
+    {
+        "name",
+        "displayName",
+        "mimeType",
+        "sizeBytes",
+        "createTime",
+        "updateTime",
+        "expirationTime",
+        "sha256Hash",
+        "uri",
+        "downloadUri",
+        "state",
+        "source",
+        "error",
+        "videoMetadata",
+    }
+)
 _COMMANDS = frozenset({"start", "upload", "finalize", "query", "cancel"})
 
 
@@ -36,18 +51,20 @@ def file_to_wire(file: File, links: Links) -> dict[str, Any]:
     out: dict[str, Any] = {"name": file.name}
     if file.display_name is not None:
         out["displayName"] = file.display_name
-    out.update({
-        "mimeType": file.mime_type,
-        "sizeBytes": str(file.size_bytes),
-        "createTime": rfc3339(file.create_us),
-        "updateTime": rfc3339(file.update_us),
-        "expirationTime": rfc3339(file.expire_us),
-        # Believed to be what the real service sends: base64 of the hex digest (WIRE.md §12.4).
-        "sha256Hash": base64.b64encode(file.sha256_hex.encode()).decode(),
-        "uri": f"{links.base}/{links.version}/files/{file.id}",
-        "state": str(file.state),
-        "source": str(file.source),
-    })
+    out.update(
+        {
+            "mimeType": file.mime_type,
+            "sizeBytes": str(file.size_bytes),
+            "createTime": rfc3339(file.create_us),
+            "updateTime": rfc3339(file.update_us),
+            "expirationTime": rfc3339(file.expire_us),
+            # Believed to be what the real service sends: base64 of the hex digest (WIRE.md §12.4).
+            "sha256Hash": base64.b64encode(file.sha256_hex.encode()).decode(),
+            "uri": f"{links.base}/{links.version}/files/{file.id}",
+            "state": str(file.state),
+            "source": str(file.source),
+        }
+    )
     if file.source is FileSource.GENERATED:
         out["downloadUri"] = f"{links.base}/{links.version}/files/{file.id}:download?alt=media"
     return out
@@ -66,15 +83,15 @@ def _int(value: Any, what: str) -> int | None:
 
 
 def parse_upload_start(headers: Headers, body: dict[str, Any]) -> UploadStart:
-    unknown = set(body) - {"file"}
-    if unknown:
-        raise InvalidArgument(f'Invalid JSON payload received. Unknown name "{sorted(unknown)[0]}": Cannot find field.')
+    for key in body:
+        if key != "file":
+            raise unknown_field(key, "")
     meta = body.get("file") or {}
     if not isinstance(meta, dict):
         raise InvalidArgument("Invalid JSON payload received. 'file' must be an object.")
     for key in meta:
         if to_camel(key) not in _FILE_FIELDS:
-            raise InvalidArgument(f'Invalid JSON payload received. Unknown name "{key}" at \'file\': Cannot find field.')
+            raise unknown_field(key, "file")
     total = _int(headers.get("x-goog-upload-header-content-length"), "X-Goog-Upload-Header-Content-Length")
     if total is None:
         total = _int(pick(meta, "sizeBytes"), "file.sizeBytes")
@@ -90,13 +107,19 @@ def parse_upload_start(headers: Headers, body: dict[str, Any]) -> UploadStart:
 def parse_upload_step(headers: Headers) -> UploadStep:
     commands = {c.strip().lower() for c in headers.get("x-goog-upload-command", "upload").split(",") if c.strip()}
     if not commands or not commands <= _COMMANDS:
-        raise InvalidArgument(f"Invalid X-Goog-Upload-Command {headers.get('x-goog-upload-command')!r}: expected "
-                              "upload, finalize, query or cancel.", headers={"x-goog-upload-status": "final"})
-    return UploadStep(upload="upload" in commands, finalize="finalize" in commands, query="query" in commands,
-                      cancel="cancel" in commands, offset=_int(headers.get("x-goog-upload-offset"),
-                                                               "X-Goog-Upload-Offset"))
+        raise InvalidArgument(
+            f"Invalid X-Goog-Upload-Command {headers.get('x-goog-upload-command')!r}: expected "
+            "upload, finalize, query or cancel.",
+            headers={"x-goog-upload-status": "final"},
+        )
+    return UploadStep(
+        upload="upload" in commands,
+        finalize="finalize" in commands,
+        query="query" in commands,
+        cancel="cancel" in commands,
+        offset=_int(headers.get("x-goog-upload-offset"), "X-Goog-Upload-Offset"),
+    )
 
 
 def is_upload_start(headers: Headers) -> bool:
     return "start" in headers.get("x-goog-upload-command", "").lower()
-

@@ -72,10 +72,10 @@ class DefaultResponder:
             prompt += content_tokens([system])
         out = text_tokens(text)
         return {
-            "candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": finish,
-                            "index": 0}],
-            "usageMetadata": {"promptTokenCount": prompt, "candidatesTokenCount": out,
-                              "totalTokenCount": prompt + out},
+            "candidates": [
+                {"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": finish, "index": 0}
+            ],
+            "usageMetadata": {"promptTokenCount": prompt, "candidatesTokenCount": out, "totalTokenCount": prompt + out},
             "modelVersion": model.rsplit("/", 1)[-1],
             "responseId": base36(digest[16:], 22),
         }

@@ -6,7 +6,7 @@ CREATE TABLE IF NOT EXISTS counters (
 
 CREATE TABLE IF NOT EXISTS files (
     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
-    id           TEXT NOT NULL UNIQUE,
+    id           TEXT NOT NULL,
     tenant       TEXT NOT NULL,
     display_name TEXT,
     mime_type    TEXT NOT NULL,
@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS files (
     create_us    INTEGER NOT NULL,
     update_us    INTEGER NOT NULL,
     expire_us    INTEGER NOT NULL,
-    blob         TEXT NOT NULL
+    blob         TEXT NOT NULL,
+    UNIQUE (tenant, id)
 );
 CREATE INDEX IF NOT EXISTS files_by_tenant ON files (tenant, seq);
 

@@ -21,16 +21,62 @@ from emulator.files.models import File, FileSource, FileState, UploadSession
 
 SCHEMA_VERSION = 1
 
-_FILE_COLS = ("id", "tenant", "display_name", "mime_type", "size_bytes", "sha256_hex", "state", "source",
-              "create_us", "update_us", "expire_us", "blob")
-_UPLOAD_COLS = ("id", "tenant", "file_id", "display_name", "mime_type", "total_bytes", "received_bytes", "blob",
-                "create_us")
-_BATCH_COLS = ("id", "tenant", "kind", "model", "display_name", "state", "input_file", "input_blob", "output_blob",
-               "request_count", "success_count", "failure_count", "lines_done", "input_offset", "output_offset",
-               "create_us", "update_us", "start_us", "end_us", "output_file", "finalized", "priority", "webhook",
-               "error")
-_BATCH_MUTABLE = tuple(c for c in _BATCH_COLS if c not in ("id", "tenant", "kind", "model", "input_file",
-                                                           "input_blob", "output_blob", "create_us"))
+_FILE_COLS = (
+    "id",
+    "tenant",
+    "display_name",
+    "mime_type",
+    "size_bytes",
+    "sha256_hex",
+    "state",
+    "source",
+    "create_us",
+    "update_us",
+    "expire_us",
+    "blob",
+)
+_UPLOAD_COLS = (
+    "id",
+    "tenant",
+    "file_id",
+    "display_name",
+    "mime_type",
+    "total_bytes",
+    "received_bytes",
+    "blob",
+    "create_us",
+)
+_BATCH_COLS = (
+    "id",
+    "tenant",
+    "kind",
+    "model",
+    "display_name",
+    "state",
+    "input_file",
+    "input_blob",
+    "output_blob",
+    "request_count",
+    "success_count",
+    "failure_count",
+    "lines_done",
+    "input_offset",
+    "output_offset",
+    "create_us",
+    "update_us",
+    "start_us",
+    "end_us",
+    "output_file",
+    "finalized",
+    "priority",
+    "webhook",
+    "error",
+)
+_BATCH_MUTABLE = tuple(
+    c
+    for c in _BATCH_COLS
+    if c not in ("id", "tenant", "kind", "model", "input_file", "input_blob", "output_blob", "create_us")
+)
 
 
 def _insert_sql(table: str, cols: tuple[str, ...]) -> str:
@@ -41,10 +87,12 @@ INSERT_FILE = _insert_sql("files", _FILE_COLS)
 INSERT_UPLOAD = _insert_sql("uploads", _UPLOAD_COLS)
 INSERT_BATCH = _insert_sql("batches", _BATCH_COLS)
 SELECT_FILE = f"SELECT {', '.join(_FILE_COLS)} FROM files"
+SELECT_FILE_SEQ = f"SELECT {', '.join(_FILE_COLS)}, seq FROM files"
 SELECT_UPLOAD = f"SELECT {', '.join(_UPLOAD_COLS)} FROM uploads"
 SELECT_BATCH = f"SELECT {', '.join(_BATCH_COLS)}, seq FROM batches"
-UPDATE_BATCH = (f"UPDATE batches SET {', '.join(f'{c} = :{c}' for c in _BATCH_MUTABLE)} "
-                "WHERE id = :id AND state = :expect_state")
+UPDATE_BATCH = (
+    f"UPDATE batches SET {', '.join(f'{c} = :{c}' for c in _BATCH_MUTABLE)} WHERE id = :id AND state = :expect_state"
+)
 
 
 def _file_row(file: File) -> dict[str, Any]:
@@ -136,14 +184,19 @@ class SqliteStore:
         async with self._transaction():
             row = await self._one(
                 "INSERT INTO counters (kind, value) VALUES (?, 1) "
-                "ON CONFLICT (kind) DO UPDATE SET value = value + 1 RETURNING value", (kind,))
+                "ON CONFLICT (kind) DO UPDATE SET value = value + 1 RETURNING value",
+                (kind,),
+            )
             return int(row[0])
 
     # -- files ----------------------------------------------------------------------------------
-    async def file_id_taken(self, file_id: str) -> bool:
+    async def file_id_taken(self, tenant: str, file_id: str) -> bool:
+        """File names are unique per tenant; an upload in progress holds its name too."""
         async with self._lock:
-            taken_file = await self._one("SELECT 1 FROM files WHERE id = ?", (file_id,))
-            taken_upload = await self._one("SELECT 1 FROM uploads WHERE file_id = ?", (file_id,))
+            taken_file = await self._one("SELECT 1 FROM files WHERE tenant = ? AND id = ?", (tenant, file_id))
+            taken_upload = await self._one(
+                "SELECT 1 FROM uploads WHERE tenant = ? AND file_id = ?", (tenant, file_id)
+            )
             return taken_file is not None or taken_upload is not None
 
     async def insert_file(self, file: File) -> None:
@@ -159,8 +212,9 @@ class SqliteStore:
         """Newest first, `limit` rows with `seq < before_seq`."""
         async with self._lock:
             rows = await self._all(
-                f"SELECT {', '.join(_FILE_COLS)}, seq FROM files WHERE tenant = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                (tenant, before_seq if before_seq is not None else 2**62, limit))
+                SELECT_FILE_SEQ + " WHERE tenant = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                (tenant, before_seq if before_seq is not None else 2**62, limit),
+            )
         return [(row[-1], _file(row[:-1])) for row in rows]
 
     async def delete_file(self, tenant: str, file_id: str) -> File | None:
@@ -168,7 +222,7 @@ class SqliteStore:
             row = await self._one(SELECT_FILE + " WHERE id = ? AND tenant = ?", (file_id, tenant))
             if row is None:
                 return None
-            await self._db.execute("DELETE FROM files WHERE id = ?", (file_id,))
+            await self._db.execute("DELETE FROM files WHERE tenant = ? AND id = ?", (tenant, file_id))
             return _file(row)
 
     # -- uploads --------------------------------------------------------------------------------
@@ -208,8 +262,10 @@ class SqliteStore:
     async def list_batches(self, tenant: str, before_seq: int | None, limit: int) -> list[tuple[int, Batch]]:
         """Newest first, as the real service lists them."""
         async with self._lock:
-            rows = await self._all(SELECT_BATCH + " WHERE tenant = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                                   (tenant, before_seq if before_seq is not None else 2**62, limit))
+            rows = await self._all(
+                SELECT_BATCH + " WHERE tenant = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                (tenant, before_seq if before_seq is not None else 2**62, limit),
+            )
         return [_batch(row) for row in rows]
 
     async def delete_batch(self, tenant: str, batch_id: str) -> Batch | None:
@@ -237,8 +293,15 @@ class SqliteStore:
         async with self._lock:
             cursor = await self._db.execute(
                 "UPDATE batches SET state = ?, update_us = ?, end_us = ?, error = ? WHERE id = ? AND state = ?",
-                (str(batch.state), batch.update_us, batch.end_us, json.dumps(error) if error else None, batch.id,
-                 str(expect_state)))
+                (
+                    str(batch.state),
+                    batch.update_us,
+                    batch.end_us,
+                    json.dumps(error) if error else None,
+                    batch.id,
+                    str(expect_state),
+                ),
+            )
             return cursor.rowcount == 1
 
     async def finalize_batch(self, batch: Batch, expect_state: BatchState, output: File | None) -> bool:
@@ -248,7 +311,6 @@ class SqliteStore:
             if cursor.rowcount != 1:
                 return False
             if output is not None:
-                await self._db.execute("DELETE FROM files WHERE id = ?", (output.id,))
+                await self._db.execute("DELETE FROM files WHERE tenant = ? AND id = ?", (output.tenant, output.id))
                 await self._db.execute(INSERT_FILE, _file_row(output))
             return True
-
