@@ -241,7 +241,7 @@ def test_key_query_parameter_selects_the_same_tenant(
 def test_list_paging_tokens(api: httpx.Client) -> None:
     assert api.get("/v1beta/files").json() == {}  # an empty first page is {}
     assert api.get("/v1beta/batches").json() == {}
-    for i in range(3):
+    for _ in range(3):
         url = start_upload(api, 1, "text/plain")
         chunk(api, url, b"x", 0, "upload, finalize")
     page = api.get("/v1beta/files", params={"pageSize": 2}).json()

@@ -1,0 +1,147 @@
+"""Pure domain rules: states, timing, casing, paging, ids, the fake model, errors."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from emulator.batches import machine
+from emulator.batches.machine import Timing
+from emulator.batches.models import Batch, BatchKind, BatchState
+from emulator.casing import camelize, to_camel
+from emulator.errors import FailedPrecondition, InvalidArgument, NotFound, file_not_found
+from emulator.files.models import file_id_from_name, normalize_mime_type
+from emulator.ids import resource_id
+from emulator.paging import decode_token, encode_token, page_size
+from emulator.responder.default import DefaultResponder, embedding_dimension
+
+
+def new_batch(**changes: object) -> Batch:
+    values: dict[str, object] = dict(
+        id="b",
+        tenant="t",
+        kind=BatchKind.GENERATE,
+        model="models/m",
+        display_name=None,
+        state=BatchState.PENDING,
+        input_file=None,
+        input_blob="i",
+        output_blob="o",
+        request_count=10,
+        create_us=1_000_000,
+        update_us=1_000_000,
+    )
+    values.update(changes)
+    return Batch(**values)  # type: ignore[arg-type]
+
+
+def test_transitions_stamp_times_and_refuse_leaving_terminal_states() -> None:
+    batch = new_batch()
+    machine.transition(batch, BatchState.RUNNING, 2_000_000)
+    assert batch.start_us == 2_000_000 and batch.end_us is None
+    machine.transition(batch, BatchState.SUCCEEDED, 3_000_000)
+    assert batch.end_us == batch.update_us == 3_000_000 and batch.pending_count == 0
+    with pytest.raises(FailedPrecondition):
+        machine.transition(batch, BatchState.CANCELLED, 4_000_000)
+
+
+def test_lines_due_follow_request_latency() -> None:
+    timing = Timing(queue_delay_us=500_000, request_latency_us=100_000)
+    batch = new_batch()
+    assert machine.start_due_us(batch, timing) == 1_500_000
+    machine.transition(batch, BatchState.RUNNING, 1_500_000)
+    assert machine.lines_due(batch, 1_549_999, timing) == 0
+    assert machine.lines_due(batch, 1_800_000, timing) == 3
+    batch.lines_done = 3
+    assert machine.next_line_due_us(batch, timing) == 1_900_000
+    assert machine.lines_due(batch, 99_000_000, timing) == 7  # never more than remain
+    assert machine.lines_due(batch, 0, Timing(0, 0)) == 7  # zero latency: everything at once
+
+
+@given(st.from_regex(r"[a-z][a-z0-9]{0,8}(_[a-z0-9]{1,8}){0,3}", fullmatch=True))
+def test_snake_and_camel_spellings_camelize_alike(snake: str) -> None:
+    camel = to_camel(snake)
+    assert "_" not in camel and to_camel(camel) == camel
+    assert camelize({snake: {"inner_key": 1}}) == camelize({camel: {"innerKey": 1}})
+
+
+def test_camelize_leaves_user_data_alone() -> None:
+    value = {
+        "generation_config": {"response_schema": {"properties": {"my_field": {"max_items": 2}}}},
+        "metadata": {"user_key": "x"},
+    }
+    assert camelize(value) == {
+        "generationConfig": {"responseSchema": {"properties": {"my_field": {"maxItems": 2}}}},
+        "metadata": {"user_key": "x"},
+    }
+
+
+@given(st.integers(min_value=0, max_value=2**62))
+def test_page_tokens_round_trip(position: int) -> None:
+    assert decode_token(encode_token(position)) == position
+
+
+@given(st.text(max_size=20))
+def test_garbage_page_tokens_are_invalid_argument_or_positions(token: str) -> None:
+    try:
+        result = decode_token(token)
+    except InvalidArgument:
+        return
+    assert result is None or result >= 0
+
+
+def test_page_size_defaults_and_clamps() -> None:
+    assert page_size(None, default=10, maximum=100) == 10
+    assert page_size("0", default=10, maximum=100) == 10
+    assert page_size("1000", default=10, maximum=100) == 100
+    with pytest.raises(InvalidArgument):
+        page_size("-1", default=10, maximum=100)
+
+
+def test_ids_are_seeded_lowercase_alphanumerics() -> None:
+    a = resource_id(1, "batch", 1, 24)
+    assert a == resource_id(1, "batch", 1, 24) != resource_id(2, "batch", 1, 24)
+    assert len(a) == 24 and a.isalnum() and a == a.lower()
+
+
+def test_file_names_are_validated() -> None:
+    assert file_id_from_name("files/abc-1") == "abc-1"
+    for bad in ("files/-abc", "files/ABC", "files/" + "a" * 41, "files/", "files/a_b"):
+        with pytest.raises(InvalidArgument):
+            file_id_from_name(bad)
+
+
+def test_mime_types() -> None:
+    assert normalize_mime_type("jsonl") == "application/jsonl"
+    assert normalize_mime_type("text/plain; charset=utf-8") == "text/plain"
+    with pytest.raises(InvalidArgument, match="Unsupported MIME type: bad/x"):
+        normalize_mime_type("bad/x")
+
+
+def test_responder_is_a_function_of_seed_model_and_request() -> None:
+    request = {"contents": [{"parts": [{"text": "hello"}], "role": "user"}]}
+    a = DefaultResponder(1).generate(request, model="models/m")
+    assert a == DefaultResponder(1).generate(request, model="models/m")
+    assert a != DefaultResponder(2).generate(request, model="models/m")
+    assert a != DefaultResponder(1).generate(request, model="models/n")
+    assert a["usageMetadata"]["promptTokenCount"] == 2  # "hello": ceil(5 / 4)
+
+
+def test_embedding_dimensions() -> None:
+    assert embedding_dimension("models/gemini-embedding-001") == 3072
+    assert embedding_dimension("models/text-embedding-004") == 768
+    responder = DefaultResponder(0)
+    with pytest.raises(InvalidArgument):
+        responder.embed(
+            {"content": {"parts": [{"text": "x"}]}, "outputDimensionality": 5000}, model="models/gemini-embedding-001"
+        )
+
+
+def test_errors_render_in_band_and_out_of_band() -> None:
+    error = NotFound("Batch batches/x was not found.")
+    assert error.http_body() == {
+        "error": {"code": 404, "message": "Batch batches/x was not found.", "status": "NOT_FOUND"}
+    }
+    assert error.status() == {"code": 5, "message": "Batch batches/x was not found.", "status": "NOT_FOUND"}
+    assert file_not_found("abc").http_status == 403
