@@ -13,7 +13,7 @@ from tests.servers import ThreadServer
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def tested_blocks(doc: Path) -> list[str]:
+def examples_in(doc: Path) -> list[str]:
     """Python code blocks preceded by a `<!-- tested ... -->` marker."""
     pattern = re.compile(r"<!-- tested[^>]*-->\s*```python\n(.*?)```", re.S)
     return pattern.findall(doc.read_text())
@@ -28,14 +28,14 @@ def run_example(code: str, server: ThreadServer, api_key: str, cwd: Path) -> str
 
 
 def test_readme_quickstart_runs(live_server: ThreadServer, api_key: str, tmp_path: Path) -> None:
-    (code,) = tested_blocks(ROOT / "README.md")
+    (code,) = examples_in(ROOT / "README.md")
     out = run_example(code, live_server, api_key, tmp_path).splitlines()
     assert out[0] == "JOB_STATE_SUCCEEDED"
     assert [line.split()[0] for line in out[1:]] == ["request-0", "request-1", "request-2"]
 
 
 def test_api_doc_examples_run(live_server: ThreadServer, api_key: str, tmp_path: Path) -> None:
-    blocks = tested_blocks(ROOT / "docs" / "api.md")
+    blocks = examples_in(ROOT / "docs" / "api.md")
     assert blocks, "docs/api.md should carry tested examples"
     for code in blocks:
         run_example(code, live_server, api_key, tmp_path)
