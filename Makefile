@@ -6,7 +6,11 @@ STAMP := $(VENV)/.installed
 JS_DIR := tests/js
 JS_STAMP := $(JS_DIR)/node_modules/.installed
 
-.PHONY: run test test-py lint typecheck check bench clean
+# Older SDK majors default to v1beta (3.x to v1); each gets its own venv and runs the Python SDK tests.
+COMPAT_SDKS := 1.75.0 2.34.0
+COMPAT_TESTS := tests/sdk/test_python_sdk.py tests/test_docs.py
+
+.PHONY: run test test-compat lint typecheck check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +25,25 @@ $(JS_STAMP): $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
 run: $(STAMP) ## serve the emulator on 127.0.0.1:8790, state in ./.gemini-emulator
 	$(VENV)/bin/gemini-batch-emulator serve
 
-test: $(STAMP) $(JS_STAMP) ## the whole suite: unit, API, both SDKs end to end, restarts
+test: $(STAMP) $(JS_STAMP) ## lint, types, older SDKs, then the whole suite (unit, API, both SDKs, restarts)
+	$(MAKE) --no-print-directory lint typecheck test-compat
 	$(PY) -m pytest
 
+.venv-genai-%/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv-genai-$*
+	.venv-genai-$*/bin/python -m pip install --quiet --upgrade pip
+	.venv-genai-$*/bin/python -m pip install --quiet -e '.[test]' 'google-genai==$*' aiohttp
+	touch $@
+
+test-compat: $(foreach v,$(COMPAT_SDKS),.venv-genai-$(v)/.installed) ## google-genai 1.x and 2.x (v1beta, aiohttp)
+	@for v in $(COMPAT_SDKS); do \
+		echo "== google-genai $$v"; \
+		.venv-genai-$$v/bin/python -m pytest -q -p no:cacheprovider $(COMPAT_TESTS) || exit 1; \
+	done
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff format --check emulator tests
-	$(VENV)/bin/ruff check emulator tests
+	$(VENV)/bin/ruff format --check emulator tests bench
+	$(VENV)/bin/ruff check emulator tests bench
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
@@ -37,4 +54,4 @@ bench: $(STAMP) ## throughput figures against a baseline measured in the same ru
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) $(JS_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-genai-* $(JS_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache

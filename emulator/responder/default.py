@@ -1,6 +1,6 @@
 """The default fake model: readable, deterministic text and embeddings.
 
-Text is drawn from a fixed vocabulary by a generator seeded with a digest of (seed, model, canonical
+Text is drawn from a fixed vocabulary by a byte stream derived from a digest of (seed, model, canonical
 request); its length follows `maxOutputTokens` (a cut answer ends with `finishReason: MAX_TOKENS`).
 Embeddings are unit vectors of the model's dimension, derived from the same kind of digest.
 """
@@ -8,16 +8,16 @@ Embeddings are unit vectors of the model's dimension, derived from the same kind
 from __future__ import annotations
 
 import array
+import base64
 import hashlib
 import math
-import random
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from emulator.errors import InvalidArgument
-from emulator.ids import base36, stable_digest
+from emulator.ids import stable_digest
 from emulator.responder.tokens import content_tokens, text_tokens
 
 _WORDS = (
@@ -61,7 +61,7 @@ class DefaultResponder:
         digest = self._digest(request, model)
         config = request.get("generationConfig") or {}
         max_tokens = config.get("maxOutputTokens") if isinstance(config, Mapping) else None
-        text = _sentences(random.Random(int.from_bytes(digest[:16], "big")))
+        text = _sentences(digest)
         finish = "STOP"
         if isinstance(max_tokens, int | str) and str(max_tokens).isdigit() and text_tokens(text) > int(max_tokens):
             text = text[: max(0, int(max_tokens)) * 4].rstrip()
@@ -77,7 +77,7 @@ class DefaultResponder:
             ],
             "usageMetadata": {"promptTokenCount": prompt, "candidatesTokenCount": out, "totalTokenCount": prompt + out},
             "modelVersion": model.rsplit("/", 1)[-1],
-            "responseId": base36(digest[16:], 22),
+            "responseId": base64.urlsafe_b64encode(digest[16:32]).decode().rstrip("="),
         }
 
     def embed(self, request: Mapping[str, Any], *, model: str) -> dict[str, Any]:
@@ -93,10 +93,17 @@ class DefaultResponder:
         return {"embedding": {"values": _unit_vector(self._digest(request, model), dim)}}
 
 
-def _sentences(rng: random.Random) -> str:
+def _sentences(digest: bytes) -> str:
+    """Two to four sentences of 6-14 words, every choice read from a stream derived from `digest`
+    (cheaper than seeding a `random.Random` per request: this runs once per batch line)."""
+    stream = hashlib.shake_256(digest).digest(64)
+    count = 2 + stream[0] % 3
     sentences = []
-    for _ in range(rng.randint(2, 4)):
-        words = [rng.choice(_WORDS) for _ in range(rng.randint(6, 14))]
+    at = 1 + count
+    for i in range(count):
+        length = 6 + stream[1 + i] % 9
+        words = [_WORDS[b % len(_WORDS)] for b in stream[at : at + length]]
+        at += length
         sentences.append(" ".join(words).capitalize() + ".")
     return " ".join(sentences)
 

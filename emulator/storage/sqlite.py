@@ -194,9 +194,7 @@ class SqliteStore:
         """File names are unique per tenant; an upload in progress holds its name too."""
         async with self._lock:
             taken_file = await self._one("SELECT 1 FROM files WHERE tenant = ? AND id = ?", (tenant, file_id))
-            taken_upload = await self._one(
-                "SELECT 1 FROM uploads WHERE tenant = ? AND file_id = ?", (tenant, file_id)
-            )
+            taken_upload = await self._one("SELECT 1 FROM uploads WHERE tenant = ? AND file_id = ?", (tenant, file_id))
             return taken_file is not None or taken_upload is not None
 
     async def insert_file(self, file: File) -> None:
