@@ -59,8 +59,17 @@ def free_port() -> int:
 class ProcessServer:
     """`gemini-batch-emulator serve` as a child process, for restart and crash tests."""
 
-    def __init__(self, data_dir: Path | None, *args: str, port: int | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path | None,
+        *args: str,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        self.cwd = cwd
         self.port = port or free_port()
+        self.env = env or {}
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
         self.args = args
@@ -80,7 +89,7 @@ class ProcessServer:
             *where,
             *self.args,
         ]
-        self.proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.proc = subprocess.Popen(cmd, cwd=self.cwd, env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env})
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -1,0 +1,110 @@
+"""The command line: flags, their environment variables, clear failures, and the installed package."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from emulator import __version__
+from emulator.cli import main
+from tests.servers import ProcessServer
+
+ROOT = Path(__file__).resolve().parents[2]
+FLAGS = [
+    "--host",
+    "--port",
+    "--data-dir",
+    "--ephemeral",
+    "--seed",
+    "--request-latency",
+    "--request-error-rate",
+    "--queue-delay",
+    "--public-url",
+    "--log-level",
+]
+
+
+def test_help_explains_every_flag_and_its_environment_variable() -> None:
+    result = CliRunner().invoke(main, ["serve", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    for flag in FLAGS:
+        assert flag in result.output
+        assert "GEMINI_EMULATOR_" + flag[2:].upper().replace("-", "_") in result.output
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "fragment"),
+    [
+        (["--request-error-rate", "2"], {}, "request-error-rate"),
+        ([], {"GEMINI_EMULATOR_PORT": "eighty"}, "port"),
+        (["--request-latency", "-1"], {}, "request_latency"),
+        (["--public-url", "localhost:1"], {}, "public_url"),
+    ],
+)
+def test_bad_settings_exit_non_zero_naming_the_setting(args: list[str], env: dict[str, str], fragment: str) -> None:
+    result = CliRunner().invoke(main, ["serve", *args], env=env)
+    assert result.exit_code != 0
+    assert fragment in result.output
+
+
+def test_environment_variables_configure_the_server(tmp_path: Path) -> None:
+    env = {"GEMINI_EMULATOR_REQUEST_ERROR_RATE": "1", "GEMINI_EMULATOR_QUEUE_DELAY": "0"}
+    with ProcessServer(tmp_path / "data", env=env) as server:
+        headers = {"x-goog-api-key": "k"}
+        body = {
+            "batch": {
+                "inputConfig": {"requests": {"requests": [{"request": {"contents": [{"parts": [{"text": "a"}]}]}}]}}
+            }
+        }
+        name = httpx.post(f"{server.url}/v1beta/models/m:batchGenerateContent", json=body, headers=headers).json()[
+            "name"
+        ]
+        for _ in range(600):
+            op = httpx.get(f"{server.url}/v1beta/{name}", headers=headers).json()
+            if op.get("done"):
+                break
+        items = op["metadata"]["output"]["inlinedResponses"]["inlinedResponses"]
+        assert items[0]["error"]["status"] == "INTERNAL"  # every request fails at rate 1
+    assert (tmp_path / "data" / "emulator.sqlite3").exists()  # --data-dir from the default flag
+
+
+@pytest.mark.slow
+def test_plain_pip_install_ships_every_asset(tmp_path: Path) -> None:
+    """`pip install .` (not editable) must give a package that serves: schema and all."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("gemini_batch_emulator-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        assert "emulator/storage/schema.sql" in names
+        entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+        assert "gemini-batch-emulator = emulator.cli:main" in zf.read(entry_points).decode()
+        zf.extractall(tmp_path / "site")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    probe = subprocess.run(
+        [sys.executable, "-c", "import emulator, json; print(json.dumps(emulator.__file__))"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(probe.stdout).startswith(str(tmp_path / "site"))
+    with ProcessServer(None, env={"PYTHONPATH": str(tmp_path / "site")}, cwd=tmp_path) as server:
+        assert httpx.get(f"{server.url}/_emulator/health").json()["status"] == "ok"
