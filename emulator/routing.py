@@ -42,8 +42,11 @@ def api_route(path: str, endpoint: Endpoint, method: str, operation: str, *, pre
     ]
 
 
-_ANCHOR = re.compile(r"/(?:upload/|download/)?v1(?:beta|alpha)?/")
+_ANCHOR = re.compile(r"/(?:upload/|download/)?v1(?:beta|alpha)?/|/_emulator(?:/|$)")
 _ROOTS = ("/v1/", "/v1beta/", "/v1alpha/", "/upload/", "/download/", "/_emulator")
+# The JS SDK puts a File's whole `uri` into the path when given a File object whose uri is not
+# https (`/v1/files/http://host/v1/files/abc:download`); keep only the last `files/<id>...`.
+_EMBEDDED_URI = re.compile(r"(/files/)https?:/+[^/]+/(?:.*/)?files/(?=[^/]+$)")
 
 
 class BasePathMiddleware:
@@ -54,10 +57,13 @@ class BasePathMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith(_ROOTS):
+        if scope["type"] == "http":
             path: str = scope["path"]
-            match = _ANCHOR.search(path) or (re.search(r"/_emulator(/|$)", path))
-            if match and match.start() > 0:
-                prefix = path[: match.start()]
-                scope = {**scope, "path": path[match.start() :], "root_path": scope.get("root_path", "") + prefix}
+            root_path: str = scope.get("root_path", "")
+            if not path.startswith(_ROOTS) and (match := _ANCHOR.search(path)) and match.start() > 0:
+                path, root_path = path[match.start() :], root_path + path[: match.start()]
+            if "/files/http" in path:
+                path = _EMBEDDED_URI.sub(r"\1", path, count=1)
+            if path != scope["path"]:
+                scope = {**scope, "path": path, "root_path": root_path}
         await self.app(scope, receive, send)

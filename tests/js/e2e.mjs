@@ -145,6 +145,12 @@ async function files() {
   for (const r of results) assert.ok(r.response?.candidates?.[0]?.content?.parts?.[0]?.text, JSON.stringify(r));
   step(`download ${outName} -> ${results.length} lines`);
 
+  // Given a File object, the JS SDK puts its uri (http:// here) into the path: still served.
+  const byObject = join(workDir, 'by-object.jsonl');
+  await ai.files.download({file: out, downloadPath: byObject});
+  assert.deepEqual(await readFile(byObject), await readFile(join(workDir, `${outName.replaceAll('/', '_')}.jsonl`)));
+  step('download by File object');
+
   const uploadedCopy = join(workDir, 'uploaded-copy.jsonl');
   await ai.files.download({file: named.name, downloadPath: uploadedCopy});
   assert.deepEqual(await readFile(uploadedCopy), await readFile(path));
