@@ -30,6 +30,8 @@ class Settings:
     request_error_rate: the seeded fraction of batch requests answered with an error line.
     queue_delay: emulated seconds a batch stays PENDING before it starts running.
     public_url: the base URL clients reach us by; by default taken from each request's Host.
+    responder: which fake model answers: "default", "echo", "fixed:<text>" or "module:callable".
+    responses: a rule file (TOML or JSON) of scripted answers, matched before the responder.
     """
 
     host: str = "127.0.0.1"
@@ -41,6 +43,8 @@ class Settings:
     queue_delay: float = 0.1
     public_url: str | None = None
     log_level: str = "info"
+    responder: str = "default"
+    responses: Path | None = None
     max_file_bytes: int = 2 * GIB
     max_inline_bytes: int = 20 * MIB
 

@@ -17,8 +17,7 @@ from emulator.batches.service import BatchesService
 from emulator.clock import Clock, SystemClock
 from emulator.config import Settings
 from emulator.files.service import FilesService
-from emulator.responder import Responder
-from emulator.responder.default import DefaultResponder
+from emulator.responder import Responder, build_responder
 from emulator.storage.blobs import BlobStore
 from emulator.storage.sqlite import SqliteStore
 
@@ -34,7 +33,7 @@ class Emulator:
     def __init__(self, settings: Settings, *, clock: Clock | None = None, responder: Responder | None = None) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
-        self.responder: Responder = responder or DefaultResponder(settings.seed)
+        self.responder: Responder = responder or build_responder(settings)
         self.data_dir: Path | None = None
 
     @contextlib.asynccontextmanager

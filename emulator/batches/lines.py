@@ -18,7 +18,7 @@ from emulator.batches.models import BatchKind
 from emulator.casing import camelize
 from emulator.errors import ApiError, Code, InvalidArgument, error_for
 from emulator.ids import derive_rng
-from emulator.responder import Responder
+from emulator.responder import FileLookup, RequestInfo, Responder
 
 _KEY = re.compile(rb'"key"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
 _MISSING = object()
@@ -35,6 +35,7 @@ class LineContext:
     seed: int
     error_rate: float
     responder: Responder
+    files: FileLookup | None = None
 
 
 def is_request_line(raw: bytes) -> bool:
@@ -71,20 +72,25 @@ def answer_line(raw: bytes, index: int, ctx: LineContext) -> tuple[bytes, bool]:
             request = obj
         if not isinstance(request, dict):
             raise InvalidArgument(f"Request #{index + 1}: 'request' must be a JSON object.")
-        response = _respond(camelize(request), index, ctx)
+        if ctx.inline and isinstance(metadata, dict):
+            key_for_rules = metadata.get("key")
+        else:
+            key_for_rules = key
+        response = _respond(camelize(request), index, key_for_rules, ctx)
     except ApiError as error:
         return _render(ctx, key, metadata, "error", error.status() if ctx.inline else error.line_error()), False
     return _render(ctx, key, metadata, "response", response), True
 
 
-def _respond(request: dict[str, Any], index: int, ctx: LineContext) -> dict[str, Any]:
+def _respond(request: dict[str, Any], index: int, key: Any, ctx: LineContext) -> dict[str, Any]:
     model = request.pop("model", None)
     model = model_name(model) if isinstance(model, str) and model else ctx.model
+    info = RequestInfo(model=model, key=key if isinstance(key, str) else None, files=ctx.files)
     if ctx.error_rate > 0 and derive_rng(ctx.seed, "line-fault", ctx.batch_id, str(index)).random() < ctx.error_rate:
         raise error_for(Code.INTERNAL, "Internal error encountered.")
     if ctx.kind is BatchKind.EMBED:
-        return ctx.responder.embed(request, model=model)
-    return ctx.responder.generate(request, model=model)
+        return ctx.responder.embed(request, info)
+    return ctx.responder.generate(request, info)
 
 
 def _render(ctx: LineContext, key: Any, metadata: Any, field: str, value: Any) -> bytes:

@@ -18,6 +18,7 @@ import orjson
 
 from emulator.errors import InvalidArgument
 from emulator.ids import stable_digest
+from emulator.responder import RequestInfo
 from emulator.responder.tokens import content_tokens, text_tokens
 
 _WORDS = (
@@ -51,10 +52,15 @@ class DefaultResponder:
     def __init__(self, seed: int) -> None:
         self.seed = seed
 
+    def configure(self, rules: list[dict[str, Any]]) -> None:
+        if rules:
+            raise InvalidArgument("This responder takes no rules.")
+
     def _digest(self, request: Mapping[str, Any], model: str) -> bytes:
         return stable_digest(str(self.seed), model, canonical_request(request))
 
-    def generate(self, request: Mapping[str, Any], *, model: str) -> dict[str, Any]:
+    def generate(self, request: Mapping[str, Any], info: RequestInfo) -> dict[str, Any]:
+        model = info.model
         contents = request.get("contents")
         if not isinstance(contents, list) or not contents:
             raise InvalidArgument("* GenerateContentRequest.contents: contents is not specified")
@@ -80,7 +86,8 @@ class DefaultResponder:
             "responseId": base64.urlsafe_b64encode(digest[16:32]).decode().rstrip("="),
         }
 
-    def embed(self, request: Mapping[str, Any], *, model: str) -> dict[str, Any]:
+    def embed(self, request: Mapping[str, Any], info: RequestInfo) -> dict[str, Any]:
+        model = info.model
         content = request.get("content")
         if not isinstance(content, Mapping) or not content.get("parts"):
             raise InvalidArgument("* EmbedContentRequest.content: content is not specified")

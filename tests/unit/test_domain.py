@@ -14,6 +14,7 @@ from emulator.errors import FailedPrecondition, InvalidArgument, NotFound, file_
 from emulator.files.models import file_id_from_name, normalize_mime_type
 from emulator.ids import resource_id
 from emulator.paging import decode_token, encode_token, page_size
+from emulator.responder import RequestInfo
 from emulator.responder.default import DefaultResponder, embedding_dimension
 
 
@@ -121,10 +122,10 @@ def test_mime_types() -> None:
 
 def test_responder_is_a_function_of_seed_model_and_request() -> None:
     request = {"contents": [{"parts": [{"text": "hello"}], "role": "user"}]}
-    a = DefaultResponder(1).generate(request, model="models/m")
-    assert a == DefaultResponder(1).generate(request, model="models/m")
-    assert a != DefaultResponder(2).generate(request, model="models/m")
-    assert a != DefaultResponder(1).generate(request, model="models/n")
+    a = DefaultResponder(1).generate(request, RequestInfo(model="models/m"))
+    assert a == DefaultResponder(1).generate(request, RequestInfo(model="models/m"))
+    assert a != DefaultResponder(2).generate(request, RequestInfo(model="models/m"))
+    assert a != DefaultResponder(1).generate(request, RequestInfo(model="models/n"))
     assert a["usageMetadata"]["promptTokenCount"] == 2  # "hello": ceil(5 / 4)
 
 
@@ -134,7 +135,8 @@ def test_embedding_dimensions() -> None:
     responder = DefaultResponder(0)
     with pytest.raises(InvalidArgument):
         responder.embed(
-            {"content": {"parts": [{"text": "x"}]}, "outputDimensionality": 5000}, model="models/gemini-embedding-001"
+            {"content": {"parts": [{"text": "x"}]}, "outputDimensionality": 5000},
+            RequestInfo(model="models/gemini-embedding-001"),
         )
 
 

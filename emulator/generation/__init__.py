@@ -1,0 +1,1 @@
+"""The synchronous model endpoints (`generateContent`, `countTokens`, `embedContent`, ...)."""
