@@ -108,6 +108,24 @@ def main() -> None:
     help="Base URL clients reach the emulator by (default: taken from each request's Host).",
 )
 @click.option(
+    "--responder",
+    default=_DEFAULTS.responder,
+    envvar=_env("responder"),
+    show_default=True,
+    show_envvar=True,
+    metavar="MODE",
+    help="The fake model: default, echo, fixed:<text>, or module:callable for your own.",
+)
+@click.option(
+    "--responses",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar=_env("responses"),
+    show_envvar=True,
+    metavar="FILE",
+    help="Rule file (TOML or JSON) of scripted answers, matched before the responder.",
+)
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default=_DEFAULTS.log_level,
