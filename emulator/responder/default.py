@@ -1,25 +1,38 @@
-"""The default fake model: readable, deterministic text and embeddings.
+"""The default fake model: readable, deterministic answers shaped by the request's generation config.
 
-Text is drawn from a fixed vocabulary by a byte stream derived from a digest of (seed, model, canonical
-request); its length follows `maxOutputTokens` (a cut answer ends with `finishReason: MAX_TOKENS`).
-Embeddings are unit vectors of the model's dimension, derived from the same kind of digest.
+Every choice is read from a digest of (seed, model, canonical request), so the same request gets the
+same answer, synchronously or in any batch. What a request gets, in order of precedence:
+
+1. a `functionCall` part, when tools are declared and `toolConfig` asks for a call (`tools.py`);
+2. with `responseMimeType: application/json`, a JSON document valid against `responseSchema` or
+   `responseJsonSchema` (`schema.py`); with `text/x.enum`, one of the schema's enum values;
+3. otherwise two to four sentences from a fixed vocabulary, preceded by a note of each attached file.
+
+The `echo` mode answers the latest user turn's text, `fixed` a configured text, in place of 1-3.
+In every mode the text then honours `stopSequences` (cut before the first one found) and
+`maxOutputTokens` (cut, `finishReason: MAX_TOKENS`); `candidateCount` gives that many candidates;
+`thinkingConfig` adds `thoughtsTokenCount` (and a thought part with `includeThoughts`). Thoughts count
+against `maxOutputTokens`, as on the real service. Token counts come from `tokens.py`.
 """
 
 from __future__ import annotations
 
-import array
 import base64
 import hashlib
-import math
+import random
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
-from emulator.errors import InvalidArgument
+from emulator.errors import InvalidArgument, file_not_found
 from emulator.ids import stable_digest
 from emulator.responder import RequestInfo
-from emulator.responder.tokens import content_tokens, text_tokens
+from emulator.responder import tools as toolkit
+from emulator.responder.embeddings import check_task_type, embed_text, words_of
+from emulator.responder.prompt import FILE_URI, inline_size, last_user_text, media_parts, texts_of
+from emulator.responder.schema import JSON_SCHEMA, OPENAPI, enum_values, generate_value
+from emulator.responder.tokens import part_tokens, prompt_tokens, scan_prompt, text_tokens
 
 _WORDS = (
     "the a batch model answer request result data test value system output input line record job queue "
@@ -32,6 +45,8 @@ _WORDS = (
 
 _EMBEDDING_DIMENSIONS = {"gemini-embedding": 3072, "text-embedding": 768, "embedding": 768, "text-multilingual": 768}
 _DEFAULT_EMBEDDING_DIMENSION = 768
+MAX_CANDIDATES = 8
+MODES = ("default", "echo", "fixed")
 
 
 def embedding_dimension(model: str) -> int:
@@ -49,55 +64,260 @@ def canonical_request(request: Mapping[str, Any]) -> bytes:
 
 
 class DefaultResponder:
-    def __init__(self, seed: int) -> None:
+    """The fake model. `mode` is "default", "echo" (repeat the prompt) or "fixed" (answer `text`)."""
+
+    def __init__(self, seed: int, mode: str = "default", text: str = "") -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.seed = seed
+        self.mode = mode
+        self.text = text
 
     def configure(self, rules: list[dict[str, Any]]) -> None:
         if rules:
             raise InvalidArgument("This responder takes no rules.")
 
-    def _digest(self, request: Mapping[str, Any], model: str) -> bytes:
+    def digest(self, request: Mapping[str, Any], model: str) -> bytes:
         return stable_digest(str(self.seed), model, canonical_request(request))
 
+    # -- generateContent ----------------------------------------------------------------------------
     def generate(self, request: Mapping[str, Any], info: RequestInfo) -> dict[str, Any]:
-        model = info.model
+        return self.answer(request, info, None)
+
+    def answer(self, request: Mapping[str, Any], info: RequestInfo, text: str | None) -> dict[str, Any]:
+        """The response to `request`; with `text`, that text stands in for the model's own answer (a
+        scripted rule's), and is shaped by the generation config like any other."""
         contents = request.get("contents")
         if not isinstance(contents, list) or not contents:
             raise InvalidArgument("* GenerateContentRequest.contents: contents is not specified")
-        digest = self._digest(request, model)
         config = request.get("generationConfig") or {}
-        max_tokens = config.get("maxOutputTokens") if isinstance(config, Mapping) else None
-        text = _sentences(digest)
-        finish = "STOP"
-        if isinstance(max_tokens, int | str) and str(max_tokens).isdigit() and text_tokens(text) > int(max_tokens):
-            text = text[: max(0, int(max_tokens)) * 4].rstrip()
-            finish = "MAX_TOKENS"
-        prompt = content_tokens(contents)
-        system = request.get("systemInstruction")
-        if isinstance(system, Mapping):
-            prompt += content_tokens([system])
-        out = text_tokens(text)
+        if not isinstance(config, dict):
+            raise InvalidArgument("* GenerateContentRequest.generation_config: must be an object.")
+        digest = self.digest(request, info.model)
+        prompt, media = scan_prompt(request)
+        notes = _media_notes(contents, info) if media else ""
+        count = _candidate_count(config.get("candidateCount"))
+        thinking = _thinking(config.get("thinkingConfig"))
+        max_tokens = _max_tokens(config.get("maxOutputTokens"))
+        stops = config.get("stopSequences")
+        tools = text is None and self.mode == "default" and bool(request.get("tools"))
+        candidates = []
+        thoughts_total = candidates_total = 0
+        for index in range(count):
+            cand_digest = digest if index == 0 else stable_digest(digest, str(index))
+            parts: list[dict[str, Any]] = []
+            extra: dict[str, Any] = {}
+            thoughts = 0
+            if thinking is not None:
+                thoughts = _thought_tokens(thinking, cand_digest)
+                if thinking.get("includeThoughts") is True:
+                    parts.append({"text": _sentences(stable_digest(cand_digest, "thought")), "thought": True})
+            calls = toolkit.choose_calls(request, last_user_text(contents)) if tools else []
+            finish = "STOP"
+            if calls:
+                rng = _rng(cand_digest)
+                parts.extend(toolkit.call_part(declaration, rng) for declaration in calls)
+                candidates_total += sum(part_tokens(p) for p in parts if not p.get("thought"))
+            else:
+                body = text if text is not None else self._text(request, config, contents, cand_digest, notes)
+                body, finish = _shape(body, stops, max_tokens, thoughts)
+                if tools:
+                    tool_parts = self._tool_parts(request, contents, body, cand_digest, extra)
+                    candidates_total += sum(part_tokens(p) for p in tool_parts)
+                    parts.extend(tool_parts)
+                else:
+                    candidates_total += text_tokens(body)
+                    if body or not parts:
+                        parts.append({"text": body})
+            thoughts_total += thoughts
+            candidate = {"content": {"parts": parts, "role": "model"}, "finishReason": finish, "index": index}
+            if extra:
+                candidate.update(extra)
+            candidates.append(candidate)
+        usage = {"promptTokenCount": prompt, "candidatesTokenCount": candidates_total}
+        if thinking is not None:
+            usage["thoughtsTokenCount"] = thoughts_total
+        usage["totalTokenCount"] = prompt + candidates_total + thoughts_total
         return {
-            "candidates": [
-                {"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": finish, "index": 0}
-            ],
-            "usageMetadata": {"promptTokenCount": prompt, "candidatesTokenCount": out, "totalTokenCount": prompt + out},
-            "modelVersion": model.rsplit("/", 1)[-1],
-            "responseId": base64.urlsafe_b64encode(digest[16:32]).decode().rstrip("="),
+            "candidates": candidates,
+            "usageMetadata": usage,
+            "modelVersion": info.model.rsplit("/", 1)[-1],
+            "responseId": response_id(digest),
         }
 
+    def complete(self, response: dict[str, Any], request: Mapping[str, Any], info: RequestInfo) -> dict[str, Any]:
+        """Fill in what a scripted or custom response left out: usage, model version, response id."""
+        if "usageMetadata" not in response:
+            prompt = prompt_tokens(request)
+            out = 0
+            for candidate in response.get("candidates") or ():
+                content = candidate.get("content") if isinstance(candidate, Mapping) else None
+                parts = content.get("parts") if isinstance(content, Mapping) else None
+                out += sum(part_tokens(p) for p in parts or () if isinstance(p, Mapping) and not p.get("thought"))
+            response["usageMetadata"] = {
+                "promptTokenCount": prompt,
+                "candidatesTokenCount": out,
+                "totalTokenCount": prompt + out,
+            }
+        response.setdefault("modelVersion", info.model.rsplit("/", 1)[-1])
+        if "responseId" not in response:
+            response["responseId"] = response_id(self.digest(request, info.model))
+        return response
+
+    def _text(
+        self, request: Mapping[str, Any], config: Mapping[str, Any], contents: list[Any], digest: bytes, notes: str
+    ) -> str:
+        if self.mode == "echo":
+            return last_user_text(contents)
+        if self.mode == "fixed":
+            return self.text
+        mime = config.get("responseMimeType")
+        if config and (mime is not None or "responseSchema" in config or "responseJsonSchema" in config):
+            structured = _structured(config, mime, digest)
+            if structured is not None:
+                return structured
+        return notes + _sentences(digest)
+
+    def _tool_parts(
+        self, request: Mapping[str, Any], contents: list[Any], body: str, digest: bytes, extra: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Text parts for a request with tools but no call: code execution and grounding if declared,
+        and a mention of the functions whose results came back."""
+        answered = toolkit.function_responses(contents)
+        if answered:
+            body = f"Based on the result of {', '.join(answered)}: {body}"
+        user = last_user_text(contents)
+        if toolkit.has_tool(request, "googleSearch") or toolkit.has_tool(request, "googleSearchRetrieval"):
+            extra["groundingMetadata"] = toolkit.grounding_metadata(body, user, response_id(digest)[:8].lower())
+        if toolkit.has_tool(request, "urlContext") and (meta := toolkit.url_context_metadata(user)) is not None:
+            extra["urlContextMetadata"] = meta
+        if toolkit.has_tool(request, "codeExecution"):
+            return toolkit.code_execution_parts(body)
+        return [{"text": body}]
+
+    # -- embedContent -------------------------------------------------------------------------------
     def embed(self, request: Mapping[str, Any], info: RequestInfo) -> dict[str, Any]:
-        model = info.model
         content = request.get("content")
         if not isinstance(content, Mapping) or not content.get("parts"):
             raise InvalidArgument("* EmbedContentRequest.content: content is not specified")
-        dim = embedding_dimension(model)
+        dim = embedding_dimension(info.model)
         wanted = request.get("outputDimensionality")
         if wanted is not None:
             if not str(wanted).isdigit() or not 1 <= int(wanted) <= dim:
                 raise InvalidArgument(f"* EmbedContentRequest.output_dimensionality: must be between 1 and {dim}.")
             dim = int(wanted)
-        return {"embedding": {"values": _unit_vector(self._digest(request, model), dim)}}
+        task = check_task_type(request.get("taskType"))
+        words = words_of("\n".join(texts_of(content)))
+        title = request.get("title")
+        if isinstance(title, str) and task == "RETRIEVAL_DOCUMENT":
+            words += words_of(title)
+        return {"embedding": {"values": embed_text(words, dim, task)}}
+
+
+def response_id(digest: bytes) -> str:
+    return base64.urlsafe_b64encode(digest[16:32]).decode().rstrip("=")
+
+
+def _rng(digest: bytes) -> random.Random:
+    return random.Random(int.from_bytes(digest[:16], "big"))
+
+
+def _structured(config: Mapping[str, Any], mime: Any, digest: bytes) -> str | None:
+    """The JSON or enum text the config asks for, or None for plain text."""
+    schema, dialect = config.get("responseSchema"), OPENAPI
+    if config.get("responseJsonSchema") is not None:
+        if schema is not None:
+            raise InvalidArgument("responseSchema and responseJsonSchema cannot both be set.")
+        schema, dialect = config["responseJsonSchema"], JSON_SCHEMA
+    if mime == "application/json":
+        if schema is None:
+            return orjson.dumps({"text": _sentences(digest)}).decode()
+        return orjson.dumps(generate_value(schema, _rng(digest), dialect)).decode()
+    if mime == "text/x.enum":
+        values = enum_values(schema)
+        if not values:
+            raise InvalidArgument("responseMimeType text/x.enum needs a responseSchema with an enum.")
+        return str(_rng(digest).choice(values))
+    if schema is not None:
+        raise InvalidArgument(
+            "* GenerateContentRequest.generation_config.response_mime_type: must be application/json "
+            f"or text/x.enum when a response schema is set, not {mime!r}."
+        )
+    return None
+
+
+def _shape(text: str, stops: Any, max_tokens: int | None, thoughts: int) -> tuple[str, str]:
+    if isinstance(stops, list):
+        cut = min((i for s in stops if isinstance(s, str) and s and (i := text.find(s)) >= 0), default=-1)
+        if cut >= 0:
+            text = text[:cut]
+    if max_tokens is not None:
+        room = max(0, max_tokens - thoughts)
+        if text_tokens(text) > room:
+            return text[: room * 4].rstrip(), "MAX_TOKENS"
+    return text, "STOP"
+
+
+def _candidate_count(value: Any) -> int:
+    if value is None:
+        return 1
+    if isinstance(value, int | str) and str(value).isdigit() and 1 <= int(value) <= MAX_CANDIDATES:
+        return int(value)
+    raise InvalidArgument(
+        f"* GenerateContentRequest.generation_config.candidate_count: must be between 1 and {MAX_CANDIDATES}."
+    )
+
+
+def _max_tokens(value: Any) -> int | None:
+    if isinstance(value, int | str) and str(value).isdigit():
+        return int(value)
+    return None
+
+
+def _thinking(value: Any) -> Mapping[str, Any] | None:
+    """The thinking config when it turns thinking on (a non-zero budget, a level, or includeThoughts)."""
+    if not isinstance(value, Mapping):
+        return None
+    budget = value.get("thinkingBudget")
+    if budget is not None:
+        return value if str(budget).lstrip("-").isdigit() and int(budget) != 0 else None
+    return value if value.get("thinkingLevel") or value.get("includeThoughts") else None
+
+
+def _thought_tokens(thinking: Mapping[str, Any], digest: bytes) -> int:
+    """64-1084 tokens, a quarter for `thinkingLevel: LOW`, never above a positive `thinkingBudget`."""
+    tokens = 64 + digest[5] * 4
+    if str(thinking.get("thinkingLevel", "")).upper() in ("LOW", "MINIMAL"):
+        tokens //= 4
+    budget = thinking.get("thinkingBudget")
+    if budget is not None and int(budget) > 0:
+        tokens = min(tokens, int(budget))
+    return tokens
+
+
+def _media_notes(contents: list[Any], info: RequestInfo) -> str:
+    """One sentence per attached file, so a test can see what reached the model. A `fileData` URI
+    naming an uploaded file must exist (403, as on the real service)."""
+    notes = []
+    for part in media_parts(contents):
+        inline = part.get("inlineData")
+        if isinstance(inline, Mapping):
+            notes.append(f"Inline data ({inline.get('mimeType', 'unknown')}, {inline_size(inline.get('data'))} bytes).")
+            continue
+        data = part.get("fileData")
+        data = data if isinstance(data, Mapping) else {}
+        uri = data.get("fileUri")
+        if not isinstance(uri, str):
+            raise InvalidArgument("* GenerateContentRequest.contents.parts.file_data.file_uri: file_uri is required.")
+        match = FILE_URI.search(uri)
+        if match is not None and info.files is not None:
+            found = info.files(uri)
+            if found is None:
+                raise file_not_found(match.group(1))
+            notes.append(f"File {found.name} ({found.mime_type}, {found.size_bytes} bytes).")
+        else:
+            notes.append(f"File {uri} ({data.get('mimeType', 'unknown')}).")
+    return " ".join(notes) + " " if notes else ""
 
 
 def _sentences(digest: bytes) -> str:
@@ -113,9 +333,3 @@ def _sentences(digest: bytes) -> str:
         at += length
         sentences.append(" ".join(words).capitalize() + ".")
     return " ".join(sentences)
-
-
-def _unit_vector(digest: bytes, dim: int) -> list[float]:
-    raw = array.array("h", hashlib.shake_256(digest).digest(2 * dim))
-    norm = math.sqrt(sum(v * v for v in raw)) or 1.0
-    return [round(v / norm, 6) for v in raw]
