@@ -1,7 +1,89 @@
-"""Synchronous model endpoints, sharing the batch responder. (Filled in by the outputs issue.)"""
+"""Synchronous model endpoints, sharing the batch responder: parse, one service call, render."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from collections.abc import AsyncIterator
 
-routes: list[BaseRoute] = []
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from emulator.generation import wire
+from emulator.generation.catalogue import DEFAULT_CATALOGUE
+from emulator.generation.service import GenerationService
+from emulator.paging import decode_token, encode_token, page_size
+from emulator.routing import api_route
+from emulator.web import JSONResponse, emulator_of, read_json, tenant_of
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 50
+
+
+def _service(request: Request) -> GenerationService:
+    emulator = emulator_of(request)
+    return GenerationService(emulator.responder, emulator.files)
+
+
+async def generate_content(request: Request) -> Response:
+    body, model = wire.parse_generate(await read_json(request), request.path_params["model"])
+    return JSONResponse(await _service(request).generate(tenant_of(request), body, model))
+
+
+async def stream_generate_content(request: Request) -> Response:
+    """`alt=sse` (what the SDKs ask for): server-sent events; otherwise one JSON array of chunks."""
+    body, model = wire.parse_generate(await read_json(request), request.path_params["model"])
+    chunks = list(wire.stream_chunks(await _service(request).generate(tenant_of(request), body, model)))
+    if request.query_params.get("alt") != "sse":
+        return JSONResponse(chunks)
+
+    async def events() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield wire.sse_event(chunk)
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+async def count_tokens(request: Request) -> Response:
+    return JSONResponse(wire.count_tokens(await read_json(request)))
+
+
+async def embed_content(request: Request) -> Response:
+    parsed = wire.parse_embed(await read_json(request), request.path_params["model"])
+    (embedding,) = _service(request).embed([parsed])
+    return JSONResponse(embedding)
+
+
+async def batch_embed_contents(request: Request) -> Response:
+    parsed = wire.parse_batch_embed(await read_json(request), request.path_params["model"])
+    answers = _service(request).embed(parsed)
+    return JSONResponse({"embeddings": [answer["embedding"] for answer in answers]})
+
+
+async def list_models(request: Request) -> Response:
+    size = page_size(
+        request.query_params.get("pageSize") or request.query_params.get("page_size"),
+        default=DEFAULT_PAGE_SIZE,
+        maximum=MAX_PAGE_SIZE,
+    )
+    token = decode_token(request.query_params.get("pageToken") or request.query_params.get("page_token"))
+    models, following = DEFAULT_CATALOGUE.page(token or 0, size)
+    body: dict[str, object] = {"models": models}
+    if following is not None:
+        body["nextPageToken"] = encode_token(following)
+    return JSONResponse(body)
+
+
+async def get_model(request: Request) -> Response:
+    return JSONResponse(DEFAULT_CATALOGUE.get(request.path_params["model"]))
+
+
+routes = [
+    *api_route("/models/{model:rid}:generateContent", generate_content, "POST", "models.generateContent"),
+    *api_route(
+        "/models/{model:rid}:streamGenerateContent", stream_generate_content, "POST", "models.streamGenerateContent"
+    ),
+    *api_route("/models/{model:rid}:countTokens", count_tokens, "POST", "models.countTokens"),
+    *api_route("/models/{model:rid}:embedContent", embed_content, "POST", "models.embedContent"),
+    *api_route("/models/{model:rid}:batchEmbedContents", batch_embed_contents, "POST", "models.batchEmbedContents"),
+    *api_route("/models", list_models, "GET", "models.list"),
+    *api_route("/models/{model:rid}", get_model, "GET", "models.get"),
+]

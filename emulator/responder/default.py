@@ -59,7 +59,11 @@ def embedding_dimension(model: str) -> int:
 
 
 def canonical_request(request: Mapping[str, Any]) -> bytes:
-    """The request as sorted, compact JSON: the same request spelt differently hashes the same."""
+    """The request as sorted, compact JSON: the same request spelt differently hashes the same. Empty
+    top-level fields (`"generationConfig": {}`, which the SDK sends on some synchronous calls but not
+    in batches) do not count."""
+    if any(value is None or value == {} or value == [] for value in request.values()):
+        request = {k: v for k, v in request.items() if not (v is None or v == {} or v == [])}
     return orjson.dumps(request, option=orjson.OPT_SORT_KEYS)
 
 

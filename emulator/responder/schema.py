@@ -299,7 +299,9 @@ class _Walker:
             word = self.rng.choice(_WORDS)
             words.append(word)
             size += len(word) + 1
-        text = " ".join(words)[:target].rstrip()
+        text = " ".join(words)
+        if high is not None:  # whole words unless a maxLength forces a cut
+            text = text[:target].rstrip()
         while len(text) < low:
             text += self.rng.choice(string.ascii_lowercase)
         return text

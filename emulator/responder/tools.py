@@ -4,11 +4,13 @@ The rule for `tools[].functionDeclarations` with `toolConfig.functionCallingConf
 
 - The latest turn carries a `functionResponse` part → a text answer (the model has its result).
 - `NONE` → a text answer.
-- `ANY` → always a call. It calls every allowed function whose name the latest user message mentions;
+- `ANY` → always a call. It calls every allowed function the latest user message mentions (below);
   if none is mentioned, the one whose name and description share the most words with the message (the
   first declared on a tie). `allowedFunctionNames` restricts the choice.
 - `AUTO` (the default) and `VALIDATED` → a call to every allowed function the latest user message
-  mentions by name (`get_weather` or `get weather`, any case), else a text answer.
+  mentions, else a text answer. A message mentions a function when it contains its name
+  (`get_weather`, any case) or every word of the name but a leading verb such as get, list, find,
+  create or send (`weather` for `get_weather`, `current weather` for `getCurrentWeather`).
 
 Arguments are generated from the declaration's `parameters` (OpenAPI subset) or `parametersJsonSchema`,
 so they validate against it. Pure: no I/O.
@@ -22,6 +24,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from emulator.responder.schema import JSON_SCHEMA, OPENAPI, generate_value
+
+# Verbs a function name may start with that a user message need not repeat ("what's the weather?").
+LEADING_VERBS = frozenset(
+    "get set list fetch find search lookup look query create add update delete remove send make run check "
+    "compute calculate read write load save book schedule".split()
+)
 
 
 def declarations(request: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -83,11 +91,21 @@ def choose_calls(request: Mapping[str, Any], user_text: str) -> list[Mapping[str
 
 
 def _mentions(text: str, name: str) -> bool:
-    lowered = name.lower()
-    if re.search(rf"(?<![\w]){re.escape(lowered)}(?![\w])", text):
+    """The message names the function (`get_weather`), or has every word of its name but a leading
+    verb (`weather` for `get_weather`, `current` and `weather` for `getCurrentWeather`)."""
+    if re.search(rf"(?<![\w]){re.escape(name.lower())}(?![\w])", text):
         return True
-    spaced = re.sub(r"[_\-.]+", " ", lowered).strip()
-    return spaced != lowered and re.search(rf"(?<![\w]){re.escape(spaced)}(?![\w])", text) is not None
+    words = name_words(name)
+    if len(words) > 1 and words[0] in LEADING_VERBS:
+        words = words[1:]
+    present = set(re.findall(r"[a-z0-9]+", text))
+    return bool(words) and all(word in present for word in words)
+
+
+def name_words(name: str) -> list[str]:
+    """`getCurrentWeather` / `get_current_weather` → ["get", "current", "weather"]."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
 
 
 def call_part(declaration: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
