@@ -3,11 +3,18 @@
 Every timestamp the API returns comes from a `Clock`; nothing else in the code base reads the system
 time. Times are integer microseconds since the Unix epoch (they sort, compare and store exactly) and
 are formatted to RFC 3339 only on the wire.
+
+`VirtualClock` covers the three modes users ask for: `real` (wall-clock time), a time scale (F
+emulated seconds per real second) and `manual` (time moves only when told). On top of the shared time,
+each tenant (API key) may carry its own offset, so parallel test workers sharing one emulator can
+each jump ahead a day without moving the others.
 """
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -15,24 +22,81 @@ MICROS = 1_000_000
 
 
 class Clock(Protocol):
-    def now_us(self) -> int:
-        """Emulated time, in microseconds since the epoch."""
+    def now_us(self, tenant: str | None = None) -> int:
+        """Emulated time, in microseconds since the epoch, as `tenant` sees it."""
 
-    def real_seconds_until(self, when_us: int) -> float:
-        """How long, in real seconds, until emulated time reaches `when_us` (0 if already past)."""
+    def real_seconds_until(self, when_us: int, tenant: str | None = None) -> float:
+        """Real seconds until `tenant`'s emulated time reaches `when_us`: 0 if past, inf if never
+        on its own (a manual clock)."""
 
 
-class SystemClock:
-    """Emulated time is wall-clock time."""
+def _wall_us() -> int:
+    return time.time_ns() // 1000
 
-    def now_us(self) -> int:
-        return time.time_ns() // 1000
 
-    def real_seconds_until(self, when_us: int) -> float:
-        return max(0.0, (when_us - self.now_us()) / MICROS)
+@dataclass
+class VirtualClock:
+    """Emulated time = `base_us` + (real time since `real_base_us`) * `scale`, plus a tenant's offset.
+
+    scale 1 is wall-clock time; 0 is a manual clock.
+    """
+
+    scale: float = 1.0
+    base_us: int = field(default_factory=_wall_us)
+    real_base_us: int = field(default_factory=_wall_us)
+    offsets: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def mode(self) -> str:
+        return "manual" if self.scale == 0 else "real" if self.scale == 1 else "scaled"
+
+    def _shared_us(self) -> int:
+        if self.scale == 0:
+            return self.base_us
+        return self.base_us + int((_wall_us() - self.real_base_us) * self.scale)
+
+    def now_us(self, tenant: str | None = None) -> int:
+        return self._shared_us() + (self.offsets.get(tenant, 0) if tenant else 0)
+
+    def real_seconds_until(self, when_us: int, tenant: str | None = None) -> float:
+        gap = when_us - self.now_us(tenant)
+        if gap <= 0:
+            return 0.0
+        return math.inf if self.scale == 0 else gap / MICROS / self.scale
+
+    def advance(self, seconds: float, tenant: str | None = None) -> None:
+        """Move time forward (for one tenant, or for everyone)."""
+        delta = round(seconds * MICROS)
+        if tenant:
+            self.offsets[tenant] = self.offsets.get(tenant, 0) + delta
+        else:
+            self.base_us += delta
+
+    def set(self, when_us: int, tenant: str | None = None) -> None:
+        """Jump to an absolute time (for one tenant, or for everyone)."""
+        if tenant:
+            self.offsets[tenant] = when_us - self._shared_us()
+        else:
+            self.base_us, self.real_base_us = when_us, _wall_us()
+
+    def reset(self, tenant: str | None = None) -> None:
+        """Forget a tenant's offset, or every offset."""
+        if tenant:
+            self.offsets.pop(tenant, None)
+        else:
+            self.offsets.clear()
 
 
 def rfc3339(us: int) -> str:
     """`2026-01-01T10:00:00.123456Z`: the form the SDKs parse (0-9 fractional digits, `Z`)."""
     seconds, micros = divmod(us, MICROS)
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{micros:06d}Z"
+
+
+def parse_time(value: str) -> int:
+    """RFC 3339 (`Z` or an offset) to microseconds; a naive time is taken as UTC."""
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp()) * MICROS + moment.microsecond

@@ -1,17 +1,32 @@
 """Settings: one frozen value, the single source of truth for an emulator instance.
 
 The CLI maps each flag onto one field (and each field onto `GEMINI_EMULATOR_<FIELD>`); tests build
-`Settings(...)` directly. Nothing else reads the environment.
+`Settings(...)` directly. A scenario file (TOML) holds the same settings grouped in tables; the
+precedence is defaults < scenario file < environment < flags. Nothing else reads the environment.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import json
+import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from emulator.errors import InvalidArgument
+from emulator.ids import tenant_for_key
+from emulator.policy import FaultPolicy, Span, parse_faults
 
 GIB = 1024**3
 MIB = 1024**2
+HOUR = 3600.0
+CLOCK_MODES = ("real", "manual")
+
+
+_FIXED_100MS = Span(0.1, 0.1)
+_FIXED_1MS = Span(0.001, 0.001)
+_NONE = Span(0.0, 0.0)
 
 
 class ConfigError(ValueError):
@@ -26,39 +41,76 @@ class Settings:
     data_dir: holds the SQLite database and the file blobs, so state survives a restart.
         None means ephemeral: a temporary directory removed when the emulator stops.
     seed: the root of every id, fake answer and injected fault.
-    request_latency: emulated seconds to process one request inside a batch.
+    clock: "real" (wall-clock time, times `time_scale`) or "manual" (moves only when told).
+    time_scale: emulated seconds per real second with the real clock (3600: an hour a second).
+    clock_start: the emulated time at first start (RFC 3339); default: now.
+    queue_delay: emulated seconds a batch stays PENDING (a Span: fixed or a seeded range per batch).
+    request_latency: emulated seconds to answer one request inside a batch (a Span).
+    batch_overhead: emulated seconds between the last answer and SUCCEEDED (a Span).
+    http_latency: real seconds added to every API response.
     request_error_rate: the seeded fraction of batch requests answered with an error line.
-    queue_delay: emulated seconds a batch stays PENDING before it starts running.
+    faults: HTTP, job and line fault rules (see `emulator.policy`).
     public_url: the base URL clients reach us by; by default taken from each request's Host.
     responder: which fake model answers: "default", "echo", "fixed:<text>" or "module:callable".
     responses: a rule file (TOML or JSON) of scripted answers, matched before the responder.
+    seed_file: files and batches (JSON or TOML) created at start-up, unless already there.
+    max_*, file_retention, batch_expiry: the real service's limits, each adjustable.
     """
 
     host: str = "127.0.0.1"
     port: int = 8790
     data_dir: Path | None = Path(".gemini-emulator")
     seed: int = 0
-    request_latency: float = 0.001
+    clock: str = "real"
+    time_scale: float = 1.0
+    clock_start: str | None = None
+    queue_delay: Span = _FIXED_100MS
+    request_latency: Span = _FIXED_1MS
+    batch_overhead: Span = _NONE
+    http_latency: float = 0.0
     request_error_rate: float = 0.0
-    queue_delay: float = 0.1
+    faults: FaultPolicy = field(default_factory=FaultPolicy)
     public_url: str | None = None
     log_level: str = "info"
     responder: str = "default"
     responses: Path | None = None
+    seed_file: Path | None = None
     max_file_bytes: int = 2 * GIB
+    max_storage_bytes: int = 20 * GIB
     max_inline_bytes: int = 20 * MIB
+    max_active_batches: int = 100
+    file_retention: float = 48 * HOUR
+    batch_expiry: float = 48 * HOUR
 
     def __post_init__(self) -> None:
+        for name in ("queue_delay", "request_latency", "batch_overhead"):
+            try:
+                object.__setattr__(self, name, Span.parse(getattr(self, name), name))
+            except InvalidArgument as exc:
+                raise ConfigError(exc.message) from None
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be between 0 and 65535, not {self.port}.")
-        if self.request_latency < 0:
-            raise ConfigError(f"request_latency must be >= 0 seconds, not {self.request_latency}.")
-        if self.queue_delay < 0:
-            raise ConfigError(f"queue_delay must be >= 0 seconds, not {self.queue_delay}.")
+        if self.clock not in CLOCK_MODES:
+            raise ConfigError(f"clock must be one of {', '.join(CLOCK_MODES)}, not {self.clock!r}.")
+        if self.time_scale <= 0:
+            raise ConfigError(f"time_scale must be > 0, not {self.time_scale}.")
         if not 0.0 <= self.request_error_rate <= 1.0:
             raise ConfigError(f"request_error_rate must be between 0 and 1, not {self.request_error_rate}.")
+        for name in ("http_latency", "file_retention", "batch_expiry"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be >= 0, not {getattr(self, name)}.")
+        for name in ("max_file_bytes", "max_storage_bytes", "max_inline_bytes", "max_active_batches"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, not {getattr(self, name)}.")
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
             raise ConfigError(f"public_url must start with http:// or https://, not {self.public_url!r}.")
+        if self.clock_start is not None:
+            from emulator.clock import parse_time
+
+            try:
+                parse_time(self.clock_start)
+            except ValueError:
+                raise ConfigError(f"clock_start must be an RFC 3339 time, not {self.clock_start!r}.") from None
 
     @property
     def ephemeral(self) -> bool:
@@ -66,3 +118,134 @@ class Settings:
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+# --- scenario files ------------------------------------------------------------------------------
+
+# Where each key of a scenario table lands in Settings.
+_TABLES: dict[str, dict[str, str]] = {
+    "": {
+        "seed": "seed",
+        "request_error_rate": "request_error_rate",
+        "responder": "responder",
+        "responses": "responses",
+        "seed_file": "seed_file",
+        "public_url": "public_url",
+        "log_level": "log_level",
+    },
+    "clock": {"mode": "clock", "time_scale": "time_scale", "start": "clock_start"},
+    "latency": {
+        "queue_delay": "queue_delay",
+        "request_latency": "request_latency",
+        "batch_overhead": "batch_overhead",
+        "http": "http_latency",
+        "preset": "preset",
+    },
+    "limits": {
+        "max_file_bytes": "max_file_bytes",
+        "max_storage_bytes": "max_storage_bytes",
+        "max_inline_bytes": "max_inline_bytes",
+        "max_active_batches": "max_active_batches",
+        "file_retention": "file_retention",
+        "batch_expiry": "batch_expiry",
+    },
+}
+
+# Named latency presets: what a preset sets, below anything given explicitly.
+PRESETS: dict[str, dict[str, str]] = {
+    "fast": {"queue_delay": "0", "request_latency": "0", "batch_overhead": "0"},
+    "default": {"queue_delay": "0.1", "request_latency": "0.001", "batch_overhead": "0"},
+    # Real turnaround: minutes of queueing, a fraction of a second per request, minutes of wrap-up.
+    # Meant for use with a time scale (e.g. --time-scale 3600) or a manual clock.
+    "realistic": {"queue_delay": "120..3600", "request_latency": "0.05..0.5", "batch_overhead": "60..600"},
+}
+
+_PATH_FIELDS = {"responses", "seed_file"}
+_SCENARIO_DIRS = ("fixtures/scenarios",)
+
+
+def _camel_to_snake(key: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in key)
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    """A TOML or JSON file as a dict (by extension; TOML otherwise)."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}.") from None
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a table at the top level.")
+    return data
+
+
+def scenario_path(name_or_path: str) -> Path:
+    """A scenario by path, or by the name of a shipped one (`fast`, `realistic`, ...)."""
+    path = Path(name_or_path)
+    if path.exists() or path.suffix:
+        return path
+    for directory in shipped_scenario_dirs():
+        candidate = directory / f"{name_or_path}.toml"
+        if candidate.exists():
+            return candidate
+    names = sorted(p.stem for d in shipped_scenario_dirs() for p in d.glob("*.toml"))
+    raise ConfigError(f"scenario {name_or_path!r} is neither a file nor a shipped scenario ({', '.join(names)}).")
+
+
+def shipped_scenario_dirs() -> list[Path]:
+    """Installed wheels carry them inside the package; a source checkout has them at the top level."""
+    package = Path(__file__).resolve().parent
+    candidates = [package / "fixtures" / "scenarios", package.parent / "fixtures" / "scenarios"]
+    return [c for c in candidates if c.is_dir()]
+
+
+def scenario_settings(data: dict[str, Any], *, base_dir: Path | None = None) -> dict[str, Any]:
+    """Flatten a scenario document into Settings field values (raises ConfigError naming a bad key)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = _camel_to_snake(key)
+        if name == "faults":
+            if not isinstance(value, dict):
+                raise ConfigError("faults: expected a table with http, job and line lists.")
+            try:
+                out["faults"] = parse_faults(value, tenant_for_key)
+            except InvalidArgument as exc:
+                raise ConfigError(exc.message) from None
+        elif name in _TABLES and name:
+            if not isinstance(value, dict):
+                raise ConfigError(f"[{name}] must be a table.")
+            for sub, sub_value in value.items():
+                target = _TABLES[name].get(_camel_to_snake(sub))
+                if target is None:
+                    raise ConfigError(f"unknown setting {name}.{sub} (known: {', '.join(_TABLES[name])}).")
+                out[target] = sub_value
+        elif name in _TABLES[""]:
+            out[_TABLES[""][name]] = value
+        else:
+            known = ", ".join(sorted([*_TABLES[""], "clock", "latency", "limits", "faults"]))
+            raise ConfigError(f"unknown setting {key!r}; expected {known}.")
+    preset = out.pop("preset", None)
+    if preset is not None:
+        out = {**preset_settings(str(preset)), **out}
+    for name in _PATH_FIELDS & out.keys():
+        path = Path(out[name])
+        out[name] = path if path.is_absolute() or base_dir is None else base_dir / path
+    return out
+
+
+def preset_settings(name: str) -> dict[str, Any]:
+    if name not in PRESETS:
+        raise ConfigError(f"preset must be one of {', '.join(PRESETS)}, not {name!r}.")
+    return dict(PRESETS[name])
+
+
+def load_scenario(name_or_path: str) -> dict[str, Any]:
+    path = scenario_path(name_or_path)
+    try:
+        return scenario_settings(read_document(path), base_dir=path.parent)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None

@@ -1,4 +1,4 @@
-"""The composition root: one `Emulator` owns the store, clock, responder, runner and services.
+"""The composition root: one `Emulator` owns the store, clock, controls, responder, runner and services.
 
 No module-level state: a test can run many emulators in one process, each with its own settings.
 """
@@ -11,34 +11,46 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from emulator.batches.runner import JobRunner
 from emulator.batches.service import BatchesService
-from emulator.clock import Clock, SystemClock
+from emulator.clock import VirtualClock, parse_time
 from emulator.config import Settings
+from emulator.controls import Controls
 from emulator.files.service import FilesService
 from emulator.responder import Responder, build_responder
 from emulator.storage.blobs import BlobStore
 from emulator.storage.sqlite import SqliteStore
 
 DATABASE_FILE = "emulator.sqlite3"
+CLOCK_KEY = "clock"
+
+
+def clock_for(settings: Settings) -> VirtualClock:
+    """A fresh clock as the settings describe it."""
+    clock = VirtualClock(scale=0.0 if settings.clock == "manual" else settings.time_scale)
+    if settings.clock_start is not None:
+        clock.set(parse_time(settings.clock_start))
+    return clock
 
 
 class Emulator:
     """Build with `Emulator(settings)`, then use `async with emulator.running(): ...`.
 
-    `files`, `batches` and `runner` exist only while running.
+    `store`, `files`, `batches` and `runner` exist only while running.
     """
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None, responder: Responder | None = None) -> None:
+    def __init__(self, settings: Settings, *, responder: Responder | None = None) -> None:
         self.settings = settings
-        self.clock: Clock = clock or SystemClock()
+        self.clock = clock_for(settings)
+        self.controls = Controls(settings.seed, settings.faults, settings.request_error_rate)
         self.responder: Responder = responder or build_responder(settings)
         self.data_dir: Path | None = None
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Emulator]:
-        """Open storage, start the background runner; undo both on exit."""
+        """Open storage, restore the clock, start the background runner; undo all of it on exit."""
         temp = None
         if self.settings.data_dir is None:
             temp = tempfile.mkdtemp(prefix="gemini-emulator-")
@@ -50,11 +62,17 @@ class Emulator:
         store = await SqliteStore.open(data_dir / DATABASE_FILE)
         blobs = BlobStore(data_dir / "blobs")
         self.store = store
-        self.runner = JobRunner(store, blobs, self.clock, self.responder, self.settings)
+        self.blobs = blobs
+        await self._restore_clock()
+        self.runner = JobRunner(store, blobs, self.clock, self.responder, self.settings, self.controls)
         self.files = FilesService(store, blobs, self.clock, self.settings)
-        self.batches = BatchesService(store, blobs, self.clock, self.runner, self.settings)
+        self.batches = BatchesService(store, blobs, self.clock, self.runner, self.controls, self.settings)
         task = asyncio.create_task(self.runner.run_forever(), name="gemini-emulator-runner")
         try:
+            if self.settings.seed_file is not None:
+                from emulator.admin.seeding import load_seed_file
+
+                await load_seed_file(self, self.settings.seed_file)
             yield self
         finally:
             task.cancel()
@@ -63,3 +81,34 @@ class Emulator:
             await store.close()
             if temp is not None:
                 shutil.rmtree(temp, ignore_errors=True)
+
+    # -- the clock survives restarts: an emulator advanced a day stays a day ahead --------------
+    async def _restore_clock(self) -> None:
+        saved: dict[str, Any] | None = await self.store.get_meta(CLOCK_KEY)
+        if not saved:
+            await self.save_clock()
+            return
+        shared = int(saved["now_us"])
+        if self.clock.scale == 0 or shared > self.clock.now_us():
+            self.clock.set(shared)
+        self.clock.offsets = {str(k): int(v) for k, v in saved.get("offsets", {}).items()}
+
+    async def save_clock(self) -> None:
+        await self.store.set_meta(CLOCK_KEY, {"now_us": self.clock.now_us(), "offsets": self.clock.offsets})
+
+    async def reset(self, tenant: str | None = None) -> None:
+        """Forget a tenant's state (or everything): files, batches, faults, journal, its clock offset.
+        The clock goes back to its configured start (its own offset, for a tenant)."""
+        for blob in await self.store.reset(tenant):
+            await asyncio.to_thread(self.blobs.delete, blob)
+        self.controls.reset(tenant)
+        if tenant is None:
+            fresh = clock_for(self.settings)
+            self.clock.scale, self.clock.base_us, self.clock.real_base_us = (
+                fresh.scale,
+                fresh.base_us,
+                fresh.real_base_us,
+            )
+        self.clock.reset(tenant)
+        await self.save_clock()
+        self.runner.wake()

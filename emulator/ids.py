@@ -45,3 +45,11 @@ def capability_token() -> str:
     """An unguessable token (upload session ids act as credentials: the Python SDK sends no key on
     chunks). Deliberately not seeded: it must not be predictable from the seed."""
     return secrets.token_urlsafe(24)
+
+
+def tenant_for_key(key: str | None) -> str:
+    """State is partitioned by API key. The key itself is never stored, only this fingerprint."""
+    return "key-" + hashlib.sha256(key.encode()).hexdigest()[:16] if key else ANONYMOUS
+
+
+ANONYMOUS = "anonymous"

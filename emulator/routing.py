@@ -11,6 +11,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from starlette.convertors import Convertor, register_url_convertor
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -36,8 +37,17 @@ register_url_convertor("rid", ResourceId())
 def api_route(path: str, endpoint: Endpoint, method: str, operation: str, *, prefix: str = "") -> list[Route]:
     """One route per API version for `{prefix}/{version}{path}`. `operation` is the Google method id
     (`batches.get`): it names the route and, later, keys fault injection."""
+    from emulator.middleware import OperationMiddleware
+
+    wrap = [Middleware(OperationMiddleware, operation=operation)]
     return [
-        Route(f"{prefix}/{version}{path}", endpoint, methods=[method], name=f"{operation}@{version}{prefix}")
+        Route(
+            f"{prefix}/{version}{path}",
+            endpoint,
+            methods=[method],
+            name=f"{operation}@{version}{prefix}",
+            middleware=wrap,
+        )
         for version in API_VERSIONS
     ]
 

@@ -7,22 +7,21 @@ treats any other 2xx as an error).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from emulator.errors import InvalidArgument
+from emulator.ids import tenant_for_key
 
 if TYPE_CHECKING:
     from emulator.emulator import Emulator
 
 _VERSION = re.compile(r"^/(?:upload/|download/)?(v1(?:beta|alpha)?\d*)/")
-ANONYMOUS = "anonymous"
 
 
 class JSONResponse(Response):
@@ -37,7 +36,7 @@ def emulator_of(request: Request) -> Emulator:
     return emulator
 
 
-def api_key_of(request: Request) -> str | None:
+def api_key_of(request: HTTPConnection) -> str | None:
     """The caller's key: `x-goog-api-key`, `?key=` (REST users), or `Authorization: Bearer`."""
     key = request.headers.get("x-goog-api-key") or request.query_params.get("key")
     if not key:
@@ -49,8 +48,7 @@ def api_key_of(request: Request) -> str | None:
 def tenant_of(request: Request) -> str:
     """State is partitioned by API key, as on the real service: another key's batches are 404 and
     its files 403. The key itself is not stored, only a fingerprint."""
-    key = api_key_of(request)
-    return "key-" + hashlib.sha256(key.encode()).hexdigest()[:16] if key else ANONYMOUS
+    return tenant_for_key(api_key_of(request))
 
 
 async def read_json(request: Request) -> dict[str, Any]:

@@ -14,10 +14,12 @@ from typing import Any
 
 import orjson
 
+from emulator.batches.line_faults import blocked_response, default_message, prompt_text, with_finish_reason
 from emulator.batches.models import BatchKind
 from emulator.casing import camelize
-from emulator.errors import ApiError, Code, InvalidArgument, error_for
+from emulator.errors import ApiError, InvalidArgument, error_for
 from emulator.ids import derive_rng
+from emulator.policy import LineFault
 from emulator.responder import FileLookup, RequestInfo, Responder
 
 _KEY = re.compile(rb'"key"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
@@ -33,8 +35,8 @@ class LineContext:
     inline: bool
     batch_id: str
     seed: int
-    error_rate: float
     responder: Responder
+    faults: tuple[LineFault, ...] = ()
     files: FileLookup | None = None
 
 
@@ -86,11 +88,26 @@ def _respond(request: dict[str, Any], index: int, key: Any, ctx: LineContext) ->
     model = request.pop("model", None)
     model = model_name(model) if isinstance(model, str) and model else ctx.model
     info = RequestInfo(model=model, key=key if isinstance(key, str) else None, files=ctx.files)
-    if ctx.error_rate > 0 and derive_rng(ctx.seed, "line-fault", ctx.batch_id, str(index)).random() < ctx.error_rate:
-        raise error_for(Code.INTERNAL, "Internal error encountered.")
+    rule = _fault_for(request, index, info.key, ctx) if ctx.faults else None
+    if rule is not None and rule.finish_reason is None and rule.blocked is None:
+        raise error_for(rule.code, rule.message or default_message(rule.code))
     if ctx.kind is BatchKind.EMBED:
         return ctx.responder.embed(request, info)
-    return ctx.responder.generate(request, info)
+    if rule is not None and rule.blocked is not None:
+        return blocked_response(request, model, rule.blocked)
+    response = ctx.responder.generate(request, info)
+    return with_finish_reason(response, rule.finish_reason) if rule is not None and rule.finish_reason else response
+
+
+def _fault_for(request: dict[str, Any], index: int, key: str | None, ctx: LineContext) -> LineFault | None:
+    """The first line rule that applies to this request and fires (rates are seeded per line)."""
+    text = prompt_text(request) if any(rule.prompt for rule in ctx.faults) else ""
+    for rule in ctx.faults:
+        if not rule.matches(key, text):
+            continue
+        if rule.rate is None or derive_rng(ctx.seed, "line", rule.id, ctx.batch_id, str(index)).random() < rule.rate:
+            return rule
+    return None
 
 
 def _render(ctx: LineContext, key: Any, metadata: Any, field: str, value: Any) -> bytes:

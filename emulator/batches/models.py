@@ -57,6 +57,10 @@ class Batch:
     priority: int | None = None
     webhook: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
+    queue_us: int = 0
+    latency_us: int = 0
+    overhead_us: int = 0
+    fate: dict[str, Any] | None = None  # a job fault decided at creation: outcome, at, code, message
 
     @property
     def name(self) -> str:

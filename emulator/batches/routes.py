@@ -65,16 +65,16 @@ async def delete_batch(request: Request) -> Response:
 
 routes = [
     *api_route(
-        "/models/{model:rid}:batchGenerateContent", batch_generate_content, "POST", "models.batchGenerateContent"
+        "/models/{model:rid}:batchGenerateContent", batch_generate_content, "POST", "batches.create"
     ),
     *api_route(
         "/tunedModels/{model:rid}:batchGenerateContent",
         batch_generate_content_tuned,
         "POST",
-        "tunedModels.batchGenerateContent",
+        "batches.create",
     ),
     *api_route(
-        "/models/{model:rid}:asyncBatchEmbedContent", async_batch_embed_content, "POST", "models.asyncBatchEmbedContent"
+        "/models/{model:rid}:asyncBatchEmbedContent", async_batch_embed_content, "POST", "batches.createEmbeddings"
     ),
     *api_route("/batches", list_batches, "GET", "batches.list"),
     *api_route("/batches/{batch_id:rid}", get_batch, "GET", "batches.get"),

@@ -4,23 +4,24 @@ It runs off the request path (started by the app's lifespan), so `batches.get` s
 however large a job is. Work is done a chunk at a time, round-robin over the unfinished batches, in
 a worker thread; after each chunk the batch's counters and byte offsets are checkpointed, so a
 restart (or `kill -9`) resumes where the last checkpoint left off and every input line ends up in
-the output exactly once.
+the output exactly once. What happens when is decided by the pure `machine.next_step`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 
 from emulator.batches import machine
 from emulator.batches.lines import LineContext
-from emulator.batches.machine import Timing
 from emulator.batches.models import Batch, BatchState
 from emulator.batches.pipeline import answer_chunk, truncate
 from emulator.clock import MICROS, Clock
 from emulator.config import Settings
-from emulator.errors import ApiError, Internal
-from emulator.files.models import RETENTION_US, File, FileSource, FileState
+from emulator.controls import Controls
+from emulator.errors import Code
+from emulator.files.models import File, FileSource, FileState
 from emulator.responder import Responder
 from emulator.storage.blobs import BlobStore, sha256_hex
 from emulator.storage.sqlite import SqliteStore
@@ -28,28 +29,35 @@ from emulator.storage.sqlite import SqliteStore
 log = logging.getLogger("emulator.batches")
 
 CHUNK_LINES = 2000
-EXPIRY_US = 48 * 3600 * MICROS
 OUTPUT_MIME_TYPE = "application/jsonl"
 
 
 class JobRunner:
     def __init__(
-        self, store: SqliteStore, blobs: BlobStore, clock: Clock, responder: Responder, settings: Settings
+        self,
+        store: SqliteStore,
+        blobs: BlobStore,
+        clock: Clock,
+        responder: Responder,
+        settings: Settings,
+        controls: Controls,
     ) -> None:
         self._store = store
         self._blobs = blobs
         self._clock = clock
         self._responder = responder
         self._settings = settings
-        self._timing = Timing(
-            queue_delay_us=round(settings.queue_delay * MICROS),
-            request_latency_us=round(settings.request_latency * MICROS),
-        )
+        self._controls = controls
+        self._expiry_us = round(settings.batch_expiry * MICROS)
+        self._retention_us = round(settings.file_retention * MICROS)
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
+        self._settled = asyncio.Condition()
+        self._asked = 0  # settle() requests made
+        self._answered = 0  # the last request a completed quiet step started after
 
     def wake(self) -> None:
-        """Something changed (a batch was created, cancelled, deleted): look again now."""
+        """Something changed (a batch was created, cancelled, deleted, the clock moved): look again now."""
         self._idle.clear()
         self._wake.set()
 
@@ -57,9 +65,19 @@ class JobRunner:
         """Return once no batch has work left."""
         await self._idle.wait()
 
+    async def settle(self) -> None:
+        """Return once the runner has done everything that is due at the current emulated time
+        (after a clock jump: the batches that are due to finish have finished)."""
+        self._asked += 1
+        ticket = self._asked
+        self.wake()
+        async with self._settled:
+            await self._settled.wait_for(lambda: self._answered >= ticket)
+
     async def run_forever(self) -> None:
         while True:
             self._wake.clear()
+            started_for = self._asked
             try:
                 delay = await self.step()
             except Exception:  # the runner must outlive any one bad step
@@ -68,45 +86,67 @@ class JobRunner:
             if delay == 0:
                 await asyncio.sleep(0)
                 continue
+            async with self._settled:
+                self._answered = started_for
+                self._settled.notify_all()
             if delay is None:
                 self._idle.set()
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                await asyncio.wait_for(self._wake.wait(), timeout=None if math.isinf(delay or math.inf) else delay)
             except TimeoutError:
                 pass
 
     async def step(self) -> float | None:
         """Advance every unfinished batch once. Returns the real seconds until more work is due:
         0 for "now", None for "nothing until woken"."""
-        next_due: int | None = None
+        await self._sweep_files()
+        wait: float | None = None
         for batch in await self._store.unfinished_batches():
             due = await self._advance(batch)
             if due is not None:
-                next_due = due if next_due is None else min(next_due, due)
-        if next_due is None:
-            return None
-        return self._clock.real_seconds_until(next_due)
+                seconds = self._clock.real_seconds_until(due, batch.tenant)
+                wait = seconds if wait is None else min(wait, seconds)
+        return None if wait is None or math.isinf(wait) else wait
+
+    async def _sweep_files(self) -> None:
+        for blob in await self._store.delete_expired_files(self._clock.now_us()):
+            await asyncio.to_thread(self._blobs.delete, blob)
 
     async def _advance(self, batch: Batch) -> int | None:
         """Do the next piece of work on `batch`; return when (emulated µs) it next needs attention."""
-        now = self._clock.now_us()
         if batch.state.terminal:
             await self._finalize(batch)
             return None
-        if now >= batch.create_us + EXPIRY_US:
-            await self._expire(batch, now)
-            return None
-        if batch.state is BatchState.PENDING:
-            due = machine.start_due_us(batch, self._timing)
-            if now < due:
-                return min(due, batch.create_us + EXPIRY_US)
-            machine.transition(batch, BatchState.RUNNING, now)
-            if await self._store.save_batch(batch, BatchState.PENDING):
+        now = self._clock.now_us(batch.tenant)
+        step = machine.next_step(batch, now, self._expiry_us, CHUNK_LINES)
+        previous = batch.state
+        if step.kind == "wait":
+            return step.at_us
+        if step.kind == "start":
+            machine.transition(batch, BatchState.RUNNING, step.at_us)
+            if await self._store.save_batch(batch, previous):
                 log.info("%s PENDING→RUNNING (%d requests)", batch.name, batch.request_count)
-            return now
-        lines = min(machine.lines_due(batch, now, self._timing), CHUNK_LINES)
-        if lines == 0 and batch.lines_done < batch.request_count:
-            return min(machine.next_line_due_us(batch, self._timing), batch.create_us + EXPIRY_US)
+        elif step.kind == "answer":
+            await self._answer(batch, step.lines)
+        elif step.kind == "finish":
+            machine.transition(batch, BatchState.SUCCEEDED, step.at_us)
+            await self._finalize(batch, expect=previous)
+        elif step.kind == "expire":
+            machine.transition(batch, BatchState.EXPIRED, step.at_us)
+            batch.output_offset = batch.lines_done = 0  # an expired batch has no results
+            await self._finalize(batch, expect=previous)
+        else:  # a job fault strikes
+            assert batch.fate is not None
+            state = machine.fate_state(batch)
+            machine.transition(batch, state, step.at_us)
+            code = Code.CANCELLED if state is BatchState.CANCELLED else Code[str(batch.fate["code"])]
+            batch.error = {"code": code.rpc, "message": batch.fate["message"], "status": code.name}
+            if state is not BatchState.CANCELLED:
+                batch.output_offset = batch.lines_done = 0
+            await self._finalize(batch, expect=previous)
+        return now
+
+    async def _answer(self, batch: Batch, lines: int) -> None:
         try:
             result = await asyncio.to_thread(
                 answer_chunk,
@@ -119,18 +159,14 @@ class JobRunner:
                 self._context(batch),
             )
         except FileNotFoundError:  # deleted under us; the next step will not see it again
-            return now
+            return
         batch.input_offset, batch.output_offset = result.input_offset, result.output_offset
         batch.lines_done += result.lines
         batch.success_count += result.successes
         batch.failure_count += result.lines - result.successes
-        if result.at_end or batch.lines_done >= batch.request_count:
+        if result.at_end:  # fewer request lines than counted at creation: the file was shorter
             batch.request_count = batch.lines_done
-            machine.transition(batch, BatchState.SUCCEEDED, self._clock.now_us())
-            await self._finalize(batch, expect=BatchState.RUNNING)
-        else:
-            await self._store.save_batch(batch, BatchState.RUNNING)
-        return now
+        await self._store.save_batch(batch, BatchState.RUNNING)
 
     def _context(self, batch: Batch) -> LineContext:
         return LineContext(
@@ -139,26 +175,20 @@ class JobRunner:
             inline=batch.inline,
             batch_id=batch.id,
             seed=self._settings.seed,
-            error_rate=self._settings.request_error_rate,
             responder=self._responder,
+            faults=self._controls.line_faults(batch.tenant),
         )
-
-    async def _expire(self, batch: Batch, now: int) -> None:
-        previous = batch.state
-        machine.transition(batch, BatchState.EXPIRED, now)
-        batch.finalized = True
-        if await self._store.save_batch(batch, previous):
-            log.info("%s %s→EXPIRED", batch.name, previous.name)
-            await asyncio.to_thread(self._blobs.delete, batch.output_blob)
 
     async def _finalize(self, batch: Batch, expect: BatchState | None = None) -> None:
         """Publish a terminal batch's results: the output as checkpointed, as a generated file (file
         batches) or as the inline output blob. A cancelled batch keeps what it answered before."""
         output: File | None = None
         await asyncio.to_thread(truncate, self._blobs.path(batch.output_blob), batch.output_offset)
+        if batch.state not in (BatchState.SUCCEEDED, BatchState.CANCELLED):
+            batch.success_count = batch.failure_count = 0  # no results: none succeeded, none failed
         if not batch.inline and batch.lines_done > 0:
             digest = await asyncio.to_thread(sha256_hex, self._blobs.path(batch.output_blob))
-            now = self._clock.now_us()
+            now = batch.end_us or self._clock.now_us(batch.tenant)
             output = File(
                 id=batch.output_file_id,
                 tenant=batch.tenant,
@@ -170,16 +200,10 @@ class JobRunner:
                 source=FileSource.GENERATED,
                 create_us=now,
                 update_us=now,
-                expire_us=now + RETENTION_US,
+                expire_us=now + self._retention_us,
                 blob=batch.output_blob,
             )
             batch.output_file = output.name
         batch.finalized = True
         if await self._store.finalize_batch(batch, expect or batch.state, output):
             log.info("%s %s (%d ok, %d failed)", batch.name, batch.state.name, batch.success_count, batch.failure_count)
-
-    async def fail(self, batch: Batch, error: ApiError | None = None) -> None:
-        previous = batch.state
-        machine.transition(batch, BatchState.FAILED, self._clock.now_us())
-        batch.error = (error or Internal("The batch failed.")).status()
-        await self._finalize(batch, expect=previous)

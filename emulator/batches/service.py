@@ -10,11 +10,19 @@ from emulator.batches.lines import model_name
 from emulator.batches.models import Batch, BatchState, CreateBatch
 from emulator.batches.pipeline import count_requests
 from emulator.batches.runner import JobRunner
-from emulator.clock import Clock
+from emulator.clock import MICROS, VirtualClock
 from emulator.config import Settings
-from emulator.errors import Cancelled, InvalidArgument, NotFound, file_not_found
+from emulator.controls import Controls
+from emulator.errors import (
+    Cancelled,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    ResourceExhausted,
+    file_not_found,
+)
 from emulator.files.models import file_id_from_name
-from emulator.ids import resource_id
+from emulator.ids import derive_rng, resource_id
 from emulator.paging import Page, paginate
 from emulator.storage.blobs import BlobStore
 from emulator.storage.sqlite import SqliteStore
@@ -32,21 +40,36 @@ class BatchView:
 
 class BatchesService:
     def __init__(
-        self, store: SqliteStore, blobs: BlobStore, clock: Clock, runner: JobRunner, settings: Settings
+        self,
+        store: SqliteStore,
+        blobs: BlobStore,
+        clock: VirtualClock,
+        runner: JobRunner,
+        controls: Controls,
+        settings: Settings,
     ) -> None:
         self._store = store
         self._blobs = blobs
         self._clock = clock
         self._runner = runner
+        self._controls = controls
         self._settings = settings
 
-    async def create(self, tenant: str, command: CreateBatch) -> BatchView:
-        n = await self._store.next_counter("batch")
-        batch_id = resource_id(self._settings.seed, "batch", n, BATCH_ID_LENGTH)
+    async def create(self, tenant: str, command: CreateBatch, *, batch_id: str | None = None) -> BatchView:
+        active = await self._store.count_active_batches(tenant)
+        if active >= self._settings.max_active_batches:
+            raise ResourceExhausted(
+                f"Resource has been exhausted (e.g. check quota): {active} batches are already pending or running; "
+                f"at most {self._settings.max_active_batches} may be active at once."
+            )
+        if batch_id is None:
+            n = await self._store.next_counter("batch")
+            batch_id = resource_id(self._settings.seed, "batch", n, BATCH_ID_LENGTH)
+        now = self._clock.now_us(tenant)
         input_blob = f"batches/{batch_id}.input.jsonl"
         if command.input_file is not None:
             file_id = file_id_from_name(command.input_file)
-            file = await self._store.get_file(tenant, file_id)
+            file = await self._store.get_file(tenant, file_id, alive_at=now)
             if file is None:
                 raise file_not_found(file_id)
             if not file.is_jsonl:
@@ -73,7 +96,8 @@ class BatchesService:
             raise InvalidArgument(f"The batch has no requests: {source} is empty.")
         output_blob = f"files/batch-{batch_id}" if input_file else f"batches/{batch_id}.output.jsonl"
         self._blobs.write(output_blob, b"")
-        now = self._clock.now_us()
+        timing = derive_rng(self._settings.seed, "timing", batch_id)
+        name = f"batches/{batch_id}"
         batch = Batch(
             id=batch_id,
             tenant=tenant,
@@ -89,6 +113,12 @@ class BatchesService:
             update_us=now,
             priority=command.priority,
             webhook=command.webhook,
+            queue_us=_us(self._settings.queue_delay.pick(timing.random())),
+            latency_us=_us(self._settings.request_latency.pick(timing.random())),
+            overhead_us=_us(self._settings.batch_overhead.pick(timing.random())),
+            fate=self._controls.job_fate(
+                display_name=command.display_name, model=model_name(command.model), batch=name, tenant=tenant
+            ),
         )
         await self._store.insert_batch(batch)
         self._runner.wake()
@@ -109,7 +139,7 @@ class BatchesService:
             if batch.state.terminal:
                 return
             previous = batch.state
-            machine.transition(batch, BatchState.CANCELLED, self._clock.now_us())
+            machine.transition(batch, BatchState.CANCELLED, self._clock.now_us(tenant))
             error = Cancelled(f"Batch {batch.name} was cancelled.").status()
             if await self._store.mark_terminal(batch, previous, error):
                 self._runner.wake()
@@ -123,6 +153,41 @@ class BatchesService:
         if batch.output_file is None:
             self._blobs.delete(batch.output_blob)
         self._runner.wake()
+
+    async def force(self, name: str, state: BatchState) -> BatchView:
+        """Make a batch reach `state` now (the control plane's override; any API key's batch).
+        SUCCEEDED answers every remaining line first; FAILED, EXPIRED and CANCELLED strike at once."""
+        batch = await self._store.find_batch(_batch_id(name))
+        if batch is None:
+            raise _batch_not_found(name)
+        if batch.state.terminal:
+            if batch.state is state:
+                return await self._view(batch)
+            raise FailedPrecondition(f"Batch {batch.name} is already {batch.state}; it cannot become {state}.")
+        expected = batch.state
+        batch.queue_us = 0
+        if state is BatchState.SUCCEEDED:
+            batch.latency_us = batch.overhead_us = 0
+            batch.fate = None
+        elif state is BatchState.RUNNING:
+            batch.fate = {"outcome": "HANG", "at": 1.0, "code": "INTERNAL", "message": "", "rule": "forced"}
+        elif state in (BatchState.FAILED, BatchState.EXPIRED, BatchState.CANCELLED):
+            done = batch.lines_done / batch.request_count if batch.request_count else 0.0
+            batch.latency_us = 0
+            batch.fate = {
+                "outcome": state.removeprefix("BATCH_STATE_"),
+                "at": done,
+                "code": "INTERNAL",
+                "message": f"The batch was forced to {state.removeprefix('BATCH_STATE_')}.",
+                "rule": "forced",
+            }
+        else:
+            raise InvalidArgument(f"A batch cannot be forced back to {state}.")
+        if not await self._store.save_batch(batch, expected):
+            return await self.force(name, state)  # the runner moved it meanwhile: decide again
+        await self._runner.settle()
+        found = await self._store.find_batch(batch.id)
+        return await self._view(found or batch)
 
     async def _load(self, tenant: str, name: str) -> Batch:
         batch = await self._store.get_batch(tenant, _batch_id(name))
@@ -139,6 +204,10 @@ class BatchesService:
         except FileNotFoundError:
             return BatchView(batch)
         return BatchView(batch, data[: batch.output_offset])
+
+
+def _us(seconds: float) -> int:
+    return round(seconds * MICROS)
 
 
 def _batch_id(name: str) -> str:

@@ -88,7 +88,7 @@ async def download_file(request: Request) -> Response:
 
 
 routes = [
-    *api_route("/files", upload, "POST", "media.upload", prefix="/upload"),
+    *api_route("/files", upload, "POST", "files.upload", prefix="/upload"),
     *api_route("/files", list_files, "GET", "files.list"),
     *api_route("/files/{file_id:rid}", get_file, "GET", "files.get"),
     *api_route("/files/{file_id:rid}", delete_file, "DELETE", "files.delete"),

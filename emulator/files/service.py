@@ -8,11 +8,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from emulator.clock import Clock
+from emulator.clock import MICROS, VirtualClock
 from emulator.config import Settings
-from emulator.errors import AlreadyExists, InvalidArgument, NotFound, file_not_found
+from emulator.errors import AlreadyExists, InvalidArgument, NotFound, ResourceExhausted, file_not_found
 from emulator.files.models import (
-    RETENTION_US,
     File,
     FileSource,
     FileState,
@@ -57,7 +56,7 @@ class UploadProgress:
 
 
 class FilesService:
-    def __init__(self, store: SqliteStore, blobs: BlobStore, clock: Clock, settings: Settings) -> None:
+    def __init__(self, store: SqliteStore, blobs: BlobStore, clock: VirtualClock, settings: Settings) -> None:
         self._store = store
         self._blobs = blobs
         self._clock = clock
@@ -83,6 +82,13 @@ class FilesService:
             raise InvalidArgument(
                 f"File size {start.total_bytes} bytes exceeds the maximum of {self._settings.max_file_bytes} bytes."
             )
+        if start.total_bytes is not None:
+            used = await self._store.storage_used(tenant, self._clock.now_us(tenant))
+            if used + start.total_bytes > self._settings.max_storage_bytes:
+                raise ResourceExhausted(
+                    f"Resource has been exhausted (e.g. check quota): storing {start.total_bytes} more bytes "
+                    f"would exceed this project's {self._settings.max_storage_bytes} bytes of file storage."
+                )
         if start.display_name is not None and len(start.display_name) > 512:
             raise InvalidArgument("file.displayName must be at most 512 characters.")
         if start.name:
@@ -101,7 +107,7 @@ class FilesService:
             total_bytes=start.total_bytes,
             received_bytes=0,
             blob=f"uploads/{upload_id}",
-            create_us=self._clock.now_us(),
+            create_us=self._clock.now_us(tenant),
         )
         self._blobs.write(session.blob, b"")
         await self._store.insert_upload(session)
@@ -169,7 +175,7 @@ class FilesService:
         position, hasher = self._hashers.pop(session.id, (-1, hashlib.sha256()))
         path = self._blobs.path(session.blob)
         digest = hasher.hexdigest() if position == session.received_bytes else await asyncio.to_thread(sha256_hex, path)
-        now = self._clock.now_us()
+        now = self._clock.now_us(session.tenant)
         file = File(
             id=session.file_id,
             tenant=session.tenant,
@@ -181,7 +187,7 @@ class FilesService:
             source=FileSource.UPLOADED,
             create_us=now,
             update_us=now,
-            expire_us=now + RETENTION_US,
+            expire_us=now + round(self._settings.file_retention * MICROS),
             blob=session.blob,
         )
         await self._store.complete_upload(session.id, file)
@@ -189,13 +195,14 @@ class FilesService:
 
     async def get(self, tenant: str, name: str) -> File:
         file_id = file_id_from_name(name)
-        file = await self._store.get_file(tenant, file_id)
+        file = await self._store.get_file(tenant, file_id, alive_at=self._clock.now_us(tenant))
         if file is None:
             raise file_not_found(file_id)
         return file
 
     async def list(self, tenant: str, page_size: int, token: int | None) -> Page[File]:
-        return paginate(await self._store.list_files(tenant, token, page_size + 1), page_size)
+        rows = await self._store.list_files(tenant, token, page_size + 1, alive_at=self._clock.now_us(tenant))
+        return paginate(rows, page_size)
 
     async def delete(self, tenant: str, name: str) -> None:
         file_id = file_id_from_name(name)

@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS files (
     UNIQUE (tenant, id)
 );
 CREATE INDEX IF NOT EXISTS files_by_tenant ON files (tenant, seq);
+CREATE INDEX IF NOT EXISTS files_by_expiry ON files (expire_us);
 
 CREATE TABLE IF NOT EXISTS uploads (
     id             TEXT PRIMARY KEY,
@@ -59,7 +60,17 @@ CREATE TABLE IF NOT EXISTS batches (
     finalized     INTEGER NOT NULL DEFAULT 0,
     priority      INTEGER,
     webhook       TEXT,
-    error         TEXT
+    error         TEXT,
+    queue_us      INTEGER NOT NULL DEFAULT 0,
+    latency_us    INTEGER NOT NULL DEFAULT 0,
+    overhead_us   INTEGER NOT NULL DEFAULT 0,
+    fate          TEXT
 );
 CREATE INDEX IF NOT EXISTS batches_by_tenant ON batches (tenant, seq);
 CREATE INDEX IF NOT EXISTS batches_unfinished ON batches (finalized) WHERE finalized = 0;
+
+-- Emulator-wide values that must survive a restart (the clock's position, ...), as JSON.
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

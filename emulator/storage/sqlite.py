@@ -71,6 +71,10 @@ _BATCH_COLS = (
     "priority",
     "webhook",
     "error",
+    "queue_us",
+    "latency_us",
+    "overhead_us",
+    "fate",
 )
 _BATCH_MUTABLE = tuple(
     c
@@ -117,6 +121,7 @@ def _batch_row(batch: Batch) -> dict[str, Any]:
     row["finalized"] = int(batch.finalized)
     row["webhook"] = json.dumps(batch.webhook) if batch.webhook is not None else None
     row["error"] = json.dumps(batch.error) if batch.error is not None else None
+    row["fate"] = json.dumps(batch.fate) if batch.fate is not None else None
     return row
 
 
@@ -127,6 +132,7 @@ def _batch(row: Any) -> tuple[int, Batch]:
     values["finalized"] = bool(values["finalized"])
     values["webhook"] = json.loads(values["webhook"]) if values["webhook"] else None
     values["error"] = json.loads(values["error"]) if values["error"] else None
+    values["fate"] = json.loads(values["fate"]) if values["fate"] else None
     return row[-1], Batch(**values)
 
 
@@ -201,19 +207,43 @@ class SqliteStore:
         async with self._lock:
             await self._db.execute(INSERT_FILE, _file_row(file))
 
-    async def get_file(self, tenant: str, file_id: str) -> File | None:
+    async def get_file(self, tenant: str, file_id: str, alive_at: int | None = None) -> File | None:
+        """A tenant's file; with `alive_at`, only if it has not expired by then."""
         async with self._lock:
-            row = await self._one(SELECT_FILE + " WHERE id = ? AND tenant = ?", (file_id, tenant))
+            row = await self._one(
+                SELECT_FILE + " WHERE id = ? AND tenant = ? AND expire_us > ?", (file_id, tenant, alive_at or -1)
+            )
         return _file(row) if row else None
 
-    async def list_files(self, tenant: str, before_seq: int | None, limit: int) -> list[tuple[int, File]]:
+    async def list_files(
+        self, tenant: str, before_seq: int | None, limit: int, alive_at: int | None = None
+    ) -> list[tuple[int, File]]:
         """Newest first, `limit` rows with `seq < before_seq`."""
         async with self._lock:
             rows = await self._all(
-                SELECT_FILE_SEQ + " WHERE tenant = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                (tenant, before_seq if before_seq is not None else 2**62, limit),
+                SELECT_FILE_SEQ + " WHERE tenant = ? AND seq < ? AND expire_us > ? ORDER BY seq DESC LIMIT ?",
+                (tenant, before_seq if before_seq is not None else 2**62, alive_at or -1, limit),
             )
         return [(row[-1], _file(row[:-1])) for row in rows]
+
+    async def storage_used(self, tenant: str, alive_at: int) -> int:
+        """Bytes held by a tenant: its live files and the announced size of its uploads in progress."""
+        async with self._lock:
+            (files,) = await self._one(
+                "SELECT COALESCE(SUM(size_bytes), 0) FROM files WHERE tenant = ? AND expire_us > ?", (tenant, alive_at)
+            )
+            (uploads,) = await self._one(
+                "SELECT COALESCE(SUM(COALESCE(total_bytes, received_bytes)), 0) FROM uploads WHERE tenant = ?",
+                (tenant,),
+            )
+        return int(files) + int(uploads)
+
+    async def delete_expired_files(self, before_us: int) -> list[str]:
+        """Remove files that expired before `before_us`; returns their blob keys."""
+        async with self._transaction():
+            rows = await self._all("SELECT blob FROM files WHERE expire_us <= ?", (before_us,))
+            await self._db.execute("DELETE FROM files WHERE expire_us <= ?", (before_us,))
+        return [row[0] for row in rows]
 
     async def delete_file(self, tenant: str, file_id: str) -> File | None:
         async with self._transaction():
@@ -257,6 +287,12 @@ class SqliteStore:
             row = await self._one(SELECT_BATCH + " WHERE id = ? AND tenant = ?", (batch_id, tenant))
         return _batch(row)[1] if row else None
 
+    async def find_batch(self, batch_id: str) -> Batch | None:
+        """A batch whatever its tenant (for the control plane)."""
+        async with self._lock:
+            row = await self._one(SELECT_BATCH + " WHERE id = ?", (batch_id,))
+        return _batch(row)[1] if row else None
+
     async def list_batches(self, tenant: str, before_seq: int | None, limit: int) -> list[tuple[int, Batch]]:
         """Newest first, as the real service lists them."""
         async with self._lock:
@@ -273,6 +309,55 @@ class SqliteStore:
                 return None
             await self._db.execute("DELETE FROM batches WHERE id = ?", (batch_id,))
             return _batch(row)[1]
+
+    async def count_active_batches(self, tenant: str) -> int:
+        async with self._lock:
+            (count,) = await self._one(
+                "SELECT COUNT(*) FROM batches WHERE tenant = ? AND state IN (?, ?)",
+                (tenant, str(BatchState.PENDING), str(BatchState.RUNNING)),
+            )
+        return int(count)
+
+    async def all_files(self, tenant: str | None) -> list[File]:
+        async with self._lock:
+            where, params = (" WHERE tenant = ?", (tenant,)) if tenant else ("", ())
+            rows = await self._all(SELECT_FILE + where + " ORDER BY seq", params)
+        return [_file(row) for row in rows]
+
+    async def all_batches(self, tenant: str | None) -> list[Batch]:
+        async with self._lock:
+            where, params = (" WHERE tenant = ?", (tenant,)) if tenant else ("", ())
+            rows = await self._all(SELECT_BATCH + where + " ORDER BY seq", params)
+        return [_batch(row)[1] for row in rows]
+
+    async def reset(self, tenant: str | None) -> list[str]:
+        """Delete a tenant's files, uploads and batches (everything, counters too, without a tenant).
+        Returns the blob keys that are no longer referenced."""
+        async with self._transaction():
+            where, params = (" WHERE tenant = ?", (tenant,)) if tenant else ("", ())
+            blobs = [r[0] for r in await self._all("SELECT blob FROM files" + where, params)]
+            blobs += [r[0] for r in await self._all("SELECT blob FROM uploads" + where, params)]
+            for row in await self._all("SELECT input_blob, output_blob, output_file FROM batches" + where, params):
+                blobs.append(row[0])
+                if row[2] is None:
+                    blobs.append(row[1])
+            for table in ("files", "uploads", "batches"):
+                await self._db.execute(f"DELETE FROM {table}" + where, params)
+            if tenant is None:
+                await self._db.execute("DELETE FROM counters")
+        return blobs
+
+    async def get_meta(self, key: str) -> Any:
+        async with self._lock:
+            row = await self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        return json.loads(row[0]) if row else None
+
+    async def set_meta(self, key: str, value: Any) -> None:
+        async with self._lock:
+            await self._db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, json.dumps(value)),
+            )
 
     async def unfinished_batches(self) -> list[Batch]:
         """Batches the runner still owes work: not yet terminal, or terminal with outputs to write."""

@@ -298,14 +298,15 @@ def test_files_and_batches_survive_a_restart(tmp_path: Path, sessions: list[Sess
 
 def test_pending_batch_survives_a_restart(tmp_path: Path, sessions: list[Session], key: str) -> None:
     data = tmp_path / "data"
-    first = open_session(sessions, data, key, "--request-latency", "0", "--queue-delay", "3600")
+    # A batch keeps the timing drawn when it was created: it is still PENDING for 2 s after the restart.
+    first = open_session(sessions, data, key, "--request-latency", "0", "--queue-delay", "2")
     requests = upload(first, write_jsonl(tmp_path / "small.jsonl", 10))
     assert requests.name is not None
     job = first.client.batches.create(model=MODEL, src=requests.name)
     assert job.name is not None and job.state == types.JobState.JOB_STATE_PENDING
     first.close(crash=True)
 
-    second = open_session(sessions, data, key, *FAST)  # the new queue delay applies: it starts now
+    second = open_session(sessions, data, key, *FAST)
     done = second.wait_done(job.name)
     assert done.state == types.JobState.JOB_STATE_SUCCEEDED and done.dest is not None
     assert done.dest.file_name is not None

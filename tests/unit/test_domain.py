@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from emulator.batches import machine
-from emulator.batches.machine import Timing
+from emulator.batches.machine import Step
 from emulator.batches.models import Batch, BatchKind, BatchState
 from emulator.casing import camelize, to_camel
 from emulator.errors import FailedPrecondition, InvalidArgument, NotFound, file_not_found
@@ -47,17 +47,41 @@ def test_transitions_stamp_times_and_refuse_leaving_terminal_states() -> None:
         machine.transition(batch, BatchState.CANCELLED, 4_000_000)
 
 
-def test_lines_due_follow_request_latency() -> None:
-    timing = Timing(queue_delay_us=500_000, request_latency_us=100_000)
-    batch = new_batch()
-    assert machine.start_due_us(batch, timing) == 1_500_000
+def test_steps_follow_the_batch_timing() -> None:
+    batch = new_batch(queue_us=500_000, latency_us=100_000, overhead_us=50_000)
+    expiry = 48 * 3600 * 1_000_000
+    assert machine.next_step(batch, 1_200_000, expiry, 100) == Step("wait", 1_500_000)
+    assert machine.next_step(batch, 9_000_000, expiry, 100) == Step("start", 1_500_000)  # stamped when due
     machine.transition(batch, BatchState.RUNNING, 1_500_000)
-    assert machine.lines_due(batch, 1_549_999, timing) == 0
-    assert machine.lines_due(batch, 1_800_000, timing) == 3
+    assert machine.next_step(batch, 1_549_999, expiry, 100) == Step("wait", 1_600_000)
+    assert machine.next_step(batch, 1_800_000, expiry, 100) == Step("answer", 1_800_000, 3)
+    assert machine.next_step(batch, 1_800_000, expiry, 2) == Step("answer", 1_800_000, 2)  # chunked
+    batch.lines_done = 10
+    assert machine.next_step(batch, 2_000_000, expiry, 100) == Step("wait", 2_550_000)
+    assert machine.next_step(batch, 99_000_000, expiry, 100) == Step("finish", 2_550_000)
+
+
+def test_unfinished_batches_expire_at_48_hours_and_finished_ones_do_not() -> None:
+    expiry = 48 * 3600 * 1_000_000
+    slow = new_batch(queue_us=expiry + 1)
+    assert machine.next_step(slow, 1_000_000 + expiry, expiry, 100) == Step("expire", 1_000_000 + expiry)
+    quick = new_batch(latency_us=1_000)
+    machine.transition(quick, BatchState.RUNNING, 1_000_000)
+    quick.lines_done = 10
+    assert machine.next_step(quick, 10 * expiry, expiry, 100) == Step("finish", 1_010_000)
+
+
+def test_job_faults_strike_after_their_fraction_of_lines() -> None:
+    batch = new_batch(latency_us=1_000, fate={"outcome": "FAILED", "at": 0.3, "code": "INTERNAL", "message": "x"})
+    machine.transition(batch, BatchState.RUNNING, 1_000_000)
+    assert machine.next_step(batch, 5_000_000, 10**12, 100) == Step("answer", 5_000_000, 3)
     batch.lines_done = 3
-    assert machine.next_line_due_us(batch, timing) == 1_900_000
-    assert machine.lines_due(batch, 99_000_000, timing) == 7  # never more than remain
-    assert machine.lines_due(batch, 0, Timing(0, 0)) == 7  # zero latency: everything at once
+    assert machine.next_step(batch, 5_000_000, 10**12, 100) == Step("fate", 1_003_000)
+    assert machine.fate_state(batch) is BatchState.FAILED
+    hang = new_batch(fate={"outcome": "HANG", "at": 1.0, "code": "INTERNAL", "message": ""})
+    machine.transition(hang, BatchState.RUNNING, 1_000_000)
+    hang.lines_done = 10
+    assert machine.next_step(hang, 5_000_000, 10**9, 100) == Step("wait", 10**9 + 1_000_000)
 
 
 @given(st.from_regex(r"[a-z][a-z0-9]{0,8}(_[a-z0-9]{1,8}){0,3}", fullmatch=True))

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from emulator.batches.lines import LineContext, answer_line, model_name
 from emulator.batches.models import BatchKind
+from emulator.controls import error_rate_rule
 from emulator.batches.pipeline import answer_chunk, count_requests
 from emulator.responder.default import DefaultResponder
 
@@ -20,8 +21,7 @@ CTX = LineContext(
     inline=False,
     batch_id="b",
     seed=0,
-    error_rate=0.0,
-    responder=DefaultResponder(0),
+        responder=DefaultResponder(0),
 )
 
 json_values = st.recursive(
@@ -65,8 +65,7 @@ def test_inline_lines_echo_metadata_and_use_rpc_codes() -> None:
         inline=True,
         batch_id="b",
         seed=0,
-        error_rate=0.0,
-        responder=DefaultResponder(0),
+                responder=DefaultResponder(0),
     )
     out, ok = answer_line(b'{"request": {"contents": []}, "metadata": {"key": "x"}}', 0, ctx)
     assert not ok and orjson.loads(out) == {
@@ -86,7 +85,7 @@ def test_error_rate_is_seeded_per_batch_and_line() -> None:
         inline=False,
         batch_id="b",
         seed=7,
-        error_rate=0.3,
+        faults=(error_rate_rule(0.3),),
         responder=DefaultResponder(7),
     )
     line = b'{"key": "k", "request": {"contents": [{"parts": [{"text": "x"}]}]}}'

@@ -1,0 +1,158 @@
+"""The emulator's run-time controls: the active fault rules, their call counters, and the journal of
+requests clients made. Owned by the `Emulator`, changed through the control plane, cleared by reset.
+"""
+
+from __future__ import annotations
+
+import collections
+import fnmatch
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.errors import Code
+from emulator.ids import derive_rng
+from emulator.policy import FaultPolicy, HttpFault, JobFault, LineFault
+
+JOURNAL_SIZE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    seq: int
+    time_us: int
+    operation: str
+    method: str
+    path: str
+    status: int
+    tenant: str
+    resource: str | None
+    duration_ms: float
+    fault: str | None
+
+
+def error_rate_rule(rate: float) -> LineFault:
+    """`--request-error-rate P` as the line rule it is shorthand for."""
+    return LineFault(id="request-error-rate", rate=rate, code=Code.INTERNAL, message="Internal error encountered.")
+
+
+class Controls:
+    def __init__(self, seed: int, faults: FaultPolicy, request_error_rate: float) -> None:
+        self.seed = seed
+        self._initial = faults
+        if request_error_rate > 0:
+            self._initial = faults.adding(FaultPolicy(line=(error_rate_rule(request_error_rate),)))
+        self.faults = self._initial
+        self._counters: collections.Counter[tuple[str, str]] = collections.Counter()
+        self._journal: collections.deque[JournalEntry] = collections.deque(maxlen=JOURNAL_SIZE)
+        self._seq = 0
+        self._next_rule = 1
+
+    # -- rules ---------------------------------------------------------------------------------
+    def new_rule_id(self, kind: str) -> str:
+        while True:
+            rule_id = f"{kind}-r{self._next_rule}"
+            self._next_rule += 1
+            if rule_id not in self.faults.rule_ids():
+                return rule_id
+
+    def add(self, policy: FaultPolicy) -> None:
+        clash = policy.rule_ids() & self.faults.rule_ids()
+        if clash:
+            self.faults = self.faults.without(sorted(clash)[0])
+        self.faults = self.faults.adding(policy)
+
+    def remove(self, rule_id: str) -> bool:
+        before = self.faults.rule_ids()
+        self.faults = self.faults.without(rule_id)
+        return rule_id in before
+
+    def clear(self, tenant: str | None = None) -> None:
+        """Forget the rules (a tenant's own, or all) and their counters; back to the configured ones."""
+        if tenant is None:
+            self.faults = self._initial
+            self._counters.clear()
+            return
+        keep = self.faults
+        for rules in (keep.http, keep.job, keep.line):
+            for rule in rules:
+                if rule.api_key == tenant:
+                    keep = keep.without(rule.id)
+        self.faults = keep
+        for counter_key in [k for k in self._counters if k[1] == tenant]:
+            del self._counters[counter_key]
+
+    def reset(self, tenant: str | None = None) -> None:
+        self.clear(tenant)
+        if tenant is None:
+            self._journal.clear()
+        else:
+            kept = [e for e in self._journal if e.tenant != tenant]
+            self._journal.clear()
+            self._journal.extend(kept)
+
+    # -- decisions -----------------------------------------------------------------------------
+    def http_fault(self, operation: str, tenant: str) -> HttpFault | None:
+        """The first HTTP rule that matches this call and fires on it (counting it either way)."""
+        for rule in self.faults.http:
+            if not rule.matches(operation, tenant):
+                continue
+            self._counters[(rule.id, tenant)] += 1
+            call = self._counters[(rule.id, tenant)]
+            draw = derive_rng(self.seed, "http", rule.id, tenant, str(call)).random()
+            if rule.when.fires(call, draw):
+                return rule
+        return None
+
+    def job_fate(self, *, display_name: str | None, model: str, batch: str, tenant: str) -> dict[str, Any] | None:
+        """What a job rule decides for a new batch, recorded on the batch so restarts keep it."""
+        for rule in self.faults.job:
+            if not rule.matches(display_name=display_name, model=model, batch=batch, tenant=tenant):
+                continue
+            if rule.next_n is not None:
+                used = self._counters[(rule.id, tenant)]
+                if used >= rule.next_n:
+                    continue
+                self._counters[(rule.id, tenant)] += 1
+            return fate_of(rule)
+        return None
+
+    def line_faults(self, tenant: str) -> tuple[LineFault, ...]:
+        return tuple(rule for rule in self.faults.line if rule.api_key in (None, tenant))
+
+    # -- journal -------------------------------------------------------------------------------
+    def record(self, **fields: Any) -> None:
+        self._seq += 1
+        self._journal.append(JournalEntry(seq=self._seq, **fields))
+
+    def journal(
+        self,
+        *,
+        operation: str | None = None,
+        tenant: str | None = None,
+        status: int | None = None,
+        since_seq: int = 0,
+    ) -> Iterable[JournalEntry]:
+        for entry in self._journal:
+            if entry.seq <= since_seq:
+                continue
+            if operation and not fnmatch.fnmatchcase(entry.operation, operation):
+                continue
+            if tenant and entry.tenant != tenant:
+                continue
+            if status is not None and entry.status != status:
+                continue
+            yield entry
+
+
+def fate_of(rule: JobFault) -> dict[str, Any]:
+    message = (
+        rule.message
+        or {
+            "FAILED": "The batch failed: an injected job fault.",
+            "CANCELLED": "The batch was cancelled.",
+            "EXPIRED": "The batch expired.",
+            "HANG": "",
+        }[rule.outcome]
+    )
+    return {"outcome": rule.outcome, "at": rule.at, "code": rule.code.name, "message": message, "rule": rule.id}

@@ -1,0 +1,108 @@
+"""Per-operation ASGI middleware: the request journal, HTTP faults and response latency.
+
+Wraps each API route (not the control plane), so it knows the operation by name (`batches.get`)
+without parsing URLs. A fault answers before the endpoint runs: an error in Google's shape (with
+`Retry-After` for 429s and `x-goog-upload-status` on upload URLs, which the Python SDK needs), a
+delay, or a dropped connection (headers promising a body that never comes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING
+
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from emulator.errors import ApiError, Code
+from emulator.ids import tenant_for_key
+from emulator.policy import HttpFault
+from emulator.web import JSONResponse, api_key_of
+
+if TYPE_CHECKING:
+    from emulator.emulator import Emulator
+
+_RESOURCE_PARAMS = {"batch_id": "batches/", "file_id": "files/", "model": "models/"}
+
+
+class OperationMiddleware:
+    def __init__(self, app: ASGIApp, operation: str) -> None:
+        self.app = app
+        self.operation = operation
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        emulator: Emulator = scope["app"].state.emulator
+        connection = HTTPConnection(scope)
+        tenant = tenant_for_key(api_key_of(connection))
+        operation = self.operation
+        if operation == "files.upload" and "upload_id" in connection.query_params:
+            operation = "files.upload.chunk"
+        started = time.perf_counter()
+        status = 500
+        fault = emulator.controls.http_fault(operation, tenant)
+        delay = emulator.settings.http_latency + (fault.delay if fault else 0.0)
+        try:
+            if delay:
+                await asyncio.sleep(delay)
+            if fault is not None and fault.drop:
+                status = 0
+                await _drop(send)
+            elif fault is not None and fault.code is not None:
+                response = _fault_response(fault, operation)
+                status = response.status_code
+                await response(scope, receive, send)
+            else:
+
+                async def send_status(message: Message) -> None:
+                    nonlocal status
+                    if message["type"] == "http.response.start":
+                        status = message["status"]
+                    await send(message)
+
+                await self.app(scope, receive, send_status)
+        except ApiError as exc:
+            status = exc.http_status
+            raise
+        except HTTPException as exc:
+            status = exc.status_code
+            raise
+        finally:
+            params = scope.get("path_params", {})
+            resource = next((prefix + params[p] for p, prefix in _RESOURCE_PARAMS.items() if p in params), None)
+            emulator.controls.record(
+                time_us=emulator.clock.now_us(tenant),
+                operation=operation,
+                method=scope["method"],
+                path=scope.get("root_path", "") + scope["path"],
+                status=status,
+                tenant=tenant,
+                resource=resource,
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                fault=fault.id if fault is not None else None,
+            )
+
+
+def _fault_response(fault: HttpFault, operation: str) -> JSONResponse:
+    code = fault.code or Code.UNAVAILABLE
+    message = fault.message or f"Injected fault {fault.id}: {code.name}."
+    error = ApiError(message, code=code, http_status=fault.status)
+    headers = dict(error.headers)
+    if fault.retry_after is not None:
+        headers["retry-after"] = f"{fault.retry_after:g}"
+    if operation.startswith("files.upload"):
+        headers["x-goog-upload-status"] = "final"
+    return JSONResponse(error.http_body(), status_code=error.http_status, headers=headers)
+
+
+async def _drop(send: Send) -> None:
+    """Promise a body and close the connection before it arrives: the client sees a broken read."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"1024")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b'{"', "more_body": False})

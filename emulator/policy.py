@@ -1,0 +1,359 @@
+"""Fault rules and timing spans: pure data, parsed leniently from TOML/JSON, decided deterministically.
+
+Three kinds of fault, each a list of rules (first match wins):
+- `http`: answer an API operation with an error status, slowly, or not at all;
+- `job`: make a batch end FAILED, EXPIRED or CANCELLED, or hang in RUNNING, at a chosen point;
+- `line`: answer some requests of a batch with an error, a finish reason, or a blocked prompt.
+
+Probabilities are decided with `derive_rng(seed, ...)` keyed by the rule and the call or line, never
+with the global random module: the same seed and the same calls give the same faults.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from emulator.casing import to_camel
+from emulator.errors import Code, InvalidArgument
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A duration in seconds: fixed (`0.5`) or a range (`"0.1..2"`), drawn per batch from the seed."""
+
+    low: float
+    high: float
+
+    @classmethod
+    def parse(cls, value: object, what: str) -> Span:
+        if isinstance(value, Span):
+            return value
+        if isinstance(value, bool):
+            raise InvalidArgument(f"{what}: expected seconds, not {value!r}.")
+        text = str(value).strip()
+        low_text, _, high_text = text.partition("..")
+        try:
+            low = float(low_text)
+            high = float(high_text) if high_text else low
+        except ValueError:
+            raise InvalidArgument(
+                f"{what}: expected seconds such as 0.5 or a range such as 0.1..2, not {text!r}."
+            ) from None
+        if low < 0 or high < low:
+            raise InvalidArgument(f"{what}: {text!r} must be >= 0, and a range low..high with low <= high.")
+        return cls(low, high)
+
+    def pick(self, fraction: float) -> float:
+        """The value at `fraction` (0..1) of the span."""
+        return self.low + (self.high - self.low) * fraction
+
+    def __str__(self) -> str:
+        return f"{self.low:g}" if self.low == self.high else f"{self.low:g}..{self.high:g}"
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class When:
+    """Which matching calls a rule fires on. With several conditions, all must hold."""
+
+    probability: float | None = None
+    first_n: int | None = None
+    every_nth: int | None = None
+    after_n: int | None = None
+
+    def fires(self, call: int, draw: float) -> bool:
+        """`call` counts matching calls from 1; `draw` is a seeded uniform number in [0, 1)."""
+        if self.first_n is not None and call > self.first_n:
+            return False
+        if self.after_n is not None and call <= self.after_n:
+            return False
+        if self.every_nth is not None and call % self.every_nth:
+            return False
+        return self.probability is None or draw < self.probability
+
+
+@dataclass(frozen=True, slots=True)
+class HttpFault:
+    id: str
+    operation: str = "*"
+    api_key: str | None = None  # a tenant fingerprint once parsed
+    status: int | None = None
+    code: Code | None = None
+    message: str | None = None
+    retry_after: float | None = None
+    delay: float = 0.0
+    drop: bool = False
+    when: When = field(default_factory=When)
+
+    def matches(self, operation: str, tenant: str) -> bool:
+        return fnmatch.fnmatchcase(operation, self.operation) and self.api_key in (None, tenant)
+
+
+JOB_OUTCOMES = ("FAILED", "EXPIRED", "CANCELLED", "HANG")
+
+
+@dataclass(frozen=True, slots=True)
+class JobFault:
+    id: str
+    outcome: str = "FAILED"
+    at: float = 0.0  # fraction of the lines answered first; 0 means before the batch starts
+    display_name: str | None = None
+    model: str | None = None
+    batch: str | None = None
+    next_n: int | None = None
+    api_key: str | None = None
+    code: Code = Code.INTERNAL
+    message: str | None = None
+
+    def matches(self, *, display_name: str | None, model: str, batch: str, tenant: str) -> bool:
+        return (
+            self.api_key in (None, tenant)
+            and _glob(self.display_name, display_name or "")
+            and _glob(self.model, model, model.removeprefix("models/"))
+            and _glob(self.batch, batch, batch.removeprefix("batches/"))
+        )
+
+
+LINE_FINISH_REASONS = ("SAFETY", "MAX_TOKENS", "RECITATION", "OTHER", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII")
+
+
+@dataclass(frozen=True, slots=True)
+class LineFault:
+    id: str
+    key: str | None = None
+    prompt: str | None = None  # a regular expression searched in the request's text
+    rate: float | None = None
+    api_key: str | None = None
+    code: Code = Code.INTERNAL
+    message: str | None = None
+    finish_reason: str | None = None
+    blocked: str | None = None  # a promptFeedback.blockReason, e.g. SAFETY
+
+    def matches(self, key: str | None, prompt_text: str) -> bool:
+        """Whether the rule applies to a request (the tenant was checked when the rules were chosen)."""
+        if self.key is not None and (key is None or not fnmatch.fnmatchcase(key, self.key)):
+            return False
+        return self.prompt is None or re.search(self.prompt, prompt_text) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class FaultPolicy:
+    http: tuple[HttpFault, ...] = ()
+    job: tuple[JobFault, ...] = ()
+    line: tuple[LineFault, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.http or self.job or self.line)
+
+    def adding(self, other: FaultPolicy) -> FaultPolicy:
+        return FaultPolicy(self.http + other.http, self.job + other.job, self.line + other.line)
+
+    def without(self, rule_id: str) -> FaultPolicy:
+        return FaultPolicy(
+            tuple(r for r in self.http if r.id != rule_id),
+            tuple(r for r in self.job if r.id != rule_id),
+            tuple(r for r in self.line if r.id != rule_id),
+        )
+
+    def for_tenant(self, tenant: str) -> FaultPolicy:
+        return FaultPolicy(
+            tuple(r for r in self.http if r.api_key in (None, tenant)),
+            tuple(r for r in self.job if r.api_key in (None, tenant)),
+            tuple(r for r in self.line if r.api_key in (None, tenant)),
+        )
+
+    def rule_ids(self) -> set[str]:
+        return {r.id for rules in (self.http, self.job, self.line) for r in rules}
+
+    def to_wire(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            "http": [_rule_to_wire(r) for r in self.http],
+            "job": [_rule_to_wire(r) for r in self.job],
+            "line": [_rule_to_wire(r) for r in self.line],
+        }
+
+
+def _glob(pattern: str | None, *values: str) -> bool:
+    return pattern is None or any(fnmatch.fnmatchcase(v, pattern) for v in values)
+
+
+def _rule_to_wire(rule: HttpFault | JobFault | LineFault) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in asdict(rule).items():
+        if value is None or value == {} or (name == "api_key"):
+            continue
+        if isinstance(value, Code):
+            value = value.name
+        if name == "when":
+            value = {to_camel(k): v for k, v in value.items() if v is not None}
+            if not value:
+                continue
+        out[to_camel(name)] = value
+    if rule.api_key is not None:
+        out["apiKey"] = "(set)"
+    return out
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+
+def _code(value: object, what: str) -> tuple[Code, int]:
+    """A status given as a name (`UNAVAILABLE`) or an HTTP number (503): the code and HTTP status."""
+    if isinstance(value, str) and not value.isdigit():
+        try:
+            code = Code[value.strip().upper()]
+        except KeyError:
+            raise InvalidArgument(f"{what}: unknown status {value!r}; use a name such as UNAVAILABLE or 503.") from None
+        return code, code.http
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise InvalidArgument(f"{what}: {value!r} is not a status.") from None
+    if 100 <= number <= 599:
+        return Code.for_http(number), number
+    for code in Code:
+        if code.rpc == number:
+            return code, code.http
+    raise InvalidArgument(f"{what}: {number} is neither an HTTP status nor a google.rpc code.")
+
+
+def _number(value: object, what: str, *, low: float = 0, high: float | None = None) -> float:
+    try:
+        number = float(str(value))
+    except ValueError:
+        raise InvalidArgument(f"{what}: {value!r} is not a number.") from None
+    if number < low or (high is not None and number > high):
+        raise InvalidArgument(f"{what}: {number:g} is out of range.")
+    return number
+
+
+def _normalized(raw: dict[str, Any], allowed: set[str], what: str) -> dict[str, Any]:
+    out = {}
+    for key, value in raw.items():
+        name = to_camel(key)
+        if name not in allowed:
+            raise InvalidArgument(f"{what}: unknown field {key!r}; expected one of {', '.join(sorted(allowed))}.")
+        out[name] = value
+    return out
+
+
+def parse_when(raw: dict[str, Any], what: str) -> When:
+    fields = _normalized(raw, {"probability", "firstN", "everyNth", "afterN"}, what)
+
+    def count(name: str) -> int | None:
+        return int(_number(fields[name], f"{what}.{name}", low=1)) if name in fields else None
+
+    probability = fields.get("probability")
+    return When(
+        probability=_number(probability, f"{what}.probability", high=1) if probability is not None else None,
+        first_n=count("firstN"),
+        every_nth=count("everyNth"),
+        after_n=count("afterN"),
+    )
+
+
+_WHEN_KEYS = {"probability", "firstN", "everyNth", "afterN"}
+
+
+def parse_http_fault(raw: dict[str, Any], rule_id: str, tenant_of_key: Any) -> HttpFault:
+    what = f"http fault {rule_id}"
+    f = _normalized(
+        raw,
+        {"id", "operation", "apiKey", "status", "message", "retryAfter", "delay", "drop", "when", *_WHEN_KEYS},
+        what,
+    )
+    code, status = _code(f["status"], f"{what}.status") if "status" in f else (None, None)
+    if code is None and not f.get("delay") and not f.get("drop"):
+        raise InvalidArgument(f"{what}: give a status, a delay or drop = true.")
+    when_raw = dict(f.get("when") or {})
+    when_raw.update({k: f[k] for k in _WHEN_KEYS if k in f})
+    return HttpFault(
+        id=str(f.get("id", rule_id)),
+        operation=str(f.get("operation", "*")),
+        api_key=tenant_of_key(f["apiKey"]) if f.get("apiKey") else None,
+        status=status,
+        code=code,
+        message=str(f["message"]) if "message" in f else None,
+        retry_after=_number(f["retryAfter"], f"{what}.retryAfter") if "retryAfter" in f else None,
+        delay=_number(f.get("delay", 0), f"{what}.delay"),
+        drop=bool(f.get("drop", False)),
+        when=parse_when(when_raw, f"{what}.when"),
+    )
+
+
+def parse_job_fault(raw: dict[str, Any], rule_id: str, tenant_of_key: Any) -> JobFault:
+    what = f"job fault {rule_id}"
+    f = _normalized(
+        raw, {"id", "outcome", "at", "displayName", "model", "batch", "nextN", "apiKey", "status", "message"}, what
+    )
+    outcome = str(f.get("outcome", "FAILED")).upper().removeprefix("BATCH_STATE_")
+    if outcome == "RUNNING":
+        outcome = "HANG"
+    if outcome not in JOB_OUTCOMES:
+        raise InvalidArgument(f"{what}.outcome: {outcome!r} is not one of {', '.join(JOB_OUTCOMES)}.")
+    code = _code(f["status"], f"{what}.status")[0] if "status" in f else Code.INTERNAL
+    return JobFault(
+        id=str(f.get("id", rule_id)),
+        outcome=outcome,
+        at=_number(f.get("at", 0), f"{what}.at", high=1),
+        display_name=str(f["displayName"]) if "displayName" in f else None,
+        model=str(f["model"]) if "model" in f else None,
+        batch=str(f["batch"]) if "batch" in f else None,
+        next_n=int(_number(f["nextN"], f"{what}.nextN", low=1)) if "nextN" in f else None,
+        api_key=tenant_of_key(f["apiKey"]) if f.get("apiKey") else None,
+        code=code,
+        message=str(f["message"]) if "message" in f else None,
+    )
+
+
+def parse_line_fault(raw: dict[str, Any], rule_id: str, tenant_of_key: Any) -> LineFault:
+    what = f"line fault {rule_id}"
+    f = _normalized(
+        raw, {"id", "key", "prompt", "rate", "apiKey", "status", "message", "finishReason", "blocked"}, what
+    )
+    if "prompt" in f:
+        try:
+            re.compile(str(f["prompt"]))
+        except re.error as exc:
+            raise InvalidArgument(f"{what}.prompt: not a regular expression: {exc}.") from None
+    finish = str(f["finishReason"]).upper() if "finishReason" in f else None
+    if finish is not None and finish not in LINE_FINISH_REASONS:
+        raise InvalidArgument(f"{what}.finishReason: {finish!r} is not one of {', '.join(LINE_FINISH_REASONS)}.")
+    code = _code(f["status"], f"{what}.status")[0] if "status" in f else Code.INTERNAL
+    return LineFault(
+        id=str(f.get("id", rule_id)),
+        key=str(f["key"]) if "key" in f else None,
+        prompt=str(f["prompt"]) if "prompt" in f else None,
+        rate=_number(f["rate"], f"{what}.rate", high=1) if "rate" in f else None,
+        api_key=tenant_of_key(f["apiKey"]) if f.get("apiKey") else None,
+        code=code,
+        message=str(f["message"]) if "message" in f else None,
+        finish_reason=finish,
+        blocked=str(f["blocked"]).upper() if f.get("blocked") else None,
+    )
+
+
+_PARSERS = {"http": parse_http_fault, "job": parse_job_fault, "line": parse_line_fault}
+
+
+def parse_faults(raw: dict[str, Any], tenant_of_key: Any, *, first_id: int = 1) -> FaultPolicy:
+    """`{"http": [...], "job": [...], "line": [...]}` (the `[faults]` table of a scenario)."""
+    unknown = set(raw) - set(_PARSERS)
+    if unknown:
+        raise InvalidArgument(f"faults: unknown kind {sorted(unknown)[0]!r}; expected http, job or line.")
+    n = first_id
+    parsed: dict[str, list[Any]] = {}
+    for kind, parser in _PARSERS.items():
+        items = raw.get(kind) or []
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise InvalidArgument(f"faults.{kind}: expected a list of tables.")
+        parsed[kind] = []
+        for item in items:
+            parsed[kind].append(parser(item, f"{kind}-{n}", tenant_of_key))
+            n += 1
+    return FaultPolicy(tuple(parsed["http"]), tuple(parsed["job"]), tuple(parsed["line"]))
