@@ -148,7 +148,7 @@ def main() -> None:
 )
 @_with_flags
 @click.pass_context
-def serve(ctx: click.Context, scenario: str | None, preset: str | None, ephemeral: bool, **options: Any) -> None:
+def serve(ctx: click.Context, /, scenario: str | None, preset: str | None, ephemeral: bool, **options: Any) -> None:
     """Serve the emulator until interrupted (SIGINT/SIGTERM)."""
     import uvicorn
 

@@ -82,8 +82,20 @@ class Controls:
         for counter_key in [k for k in self._counters if k[1] == tenant]:
             del self._counters[counter_key]
 
+    def set_error_rate(self, rate: float) -> None:
+        """Replace the `--request-error-rate` rule (configured and active alike)."""
+        rule = error_rate_rule(rate)
+        self._initial = self._initial.without(rule.id)
+        self.faults = self.faults.without(rule.id)
+        if rate > 0:
+            self._initial = self._initial.adding(FaultPolicy(line=(rule,)))
+            self.faults = self.faults.adding(FaultPolicy(line=(rule,)))
+
     def reset(self, tenant: str | None = None) -> None:
         self.clear(tenant)
+        self.reset_journal(tenant)
+
+    def reset_journal(self, tenant: str | None = None) -> None:
         if tenant is None:
             self._journal.clear()
         else:

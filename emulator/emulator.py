@@ -13,11 +13,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from emulator import __version__
 from emulator.batches.runner import JobRunner
 from emulator.batches.service import BatchesService
-from emulator.clock import VirtualClock, parse_time
-from emulator.config import Settings
+from emulator.clock import VirtualClock, parse_time, rfc3339
+from emulator.config import ConfigError, Settings, scenario_settings
 from emulator.controls import Controls
+from emulator.errors import InvalidArgument
 from emulator.files.service import FilesService
 from emulator.responder import Responder, build_responder
 from emulator.storage.blobs import BlobStore
@@ -112,3 +114,68 @@ class Emulator:
         self.clock.reset(tenant)
         await self.save_clock()
         self.runner.wake()
+
+    # -- run-time configuration -----------------------------------------------------------------
+    def reconfigure(self, changes: dict[str, Any]) -> None:
+        """Apply scenario-format changes (latency, limits, request_error_rate, faults) while running.
+        Batches keep the timing they were created with; new batches get the new one."""
+        try:
+            values = scenario_settings(changes)
+            faults = values.pop("faults", None)
+            unknown = set(values) - RUNTIME_FIELDS
+            if unknown:
+                raise ConfigError(f"{sorted(unknown)[0]} can only be set at start-up.")
+            settings = self.settings.replace(**values)
+        except ConfigError as exc:
+            raise InvalidArgument(str(exc)) from None
+        self.settings = settings
+        for part in (self.files, self.batches, self.runner):
+            part.use(settings)
+        if "request_error_rate" in values:
+            self.controls.set_error_rate(settings.request_error_rate)
+        if faults is not None:
+            self.controls.add(faults)
+
+    def effective_config(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "version": __version__,
+            "seed": s.seed,
+            "dataDir": str(self.data_dir) if s.data_dir is not None else None,
+            "ephemeral": s.data_dir is None,
+            "clock": {"mode": self.clock.mode, "timeScale": self.clock.scale, "now": rfc3339(self.clock.now_us())},
+            "latency": {
+                "queueDelay": str(s.queue_delay),
+                "requestLatency": str(s.request_latency),
+                "batchOverhead": str(s.batch_overhead),
+                "http": s.http_latency,
+            },
+            "limits": {
+                "maxActiveBatches": s.max_active_batches,
+                "maxFileBytes": s.max_file_bytes,
+                "maxStorageBytes": s.max_storage_bytes,
+                "maxInlineBytes": s.max_inline_bytes,
+                "fileRetention": s.file_retention,
+                "batchExpiry": s.batch_expiry,
+            },
+            "requestErrorRate": s.request_error_rate,
+            "faults": self.controls.faults.to_wire(),
+            "responder": s.responder,
+        }
+
+
+RUNTIME_FIELDS = frozenset(
+    {
+        "queue_delay",
+        "request_latency",
+        "batch_overhead",
+        "http_latency",
+        "request_error_rate",
+        "max_active_batches",
+        "max_file_bytes",
+        "max_storage_bytes",
+        "max_inline_bytes",
+        "file_retention",
+        "batch_expiry",
+    }
+)

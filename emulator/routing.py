@@ -52,6 +52,11 @@ def api_route(path: str, endpoint: Endpoint, method: str, operation: str, *, pre
     ]
 
 
+def control_route(path: str, endpoint: Endpoint, *methods: str) -> Route:
+    """A control-plane route, `/_emulator{path}`: no version prefix, no journal, no faults."""
+    return Route(f"/_emulator{path}", endpoint, methods=list(methods), name=f"emulator.{endpoint.__name__}")
+
+
 _ANCHOR = re.compile(r"/(?:upload/|download/)?v1(?:beta|alpha)?/|/_emulator(?:/|$)")
 _ROOTS = ("/v1/", "/v1beta/", "/v1alpha/", "/upload/", "/download/", "/_emulator")
 # The JS SDK puts a File's whole `uri` into the path when given a File object whose uri is not

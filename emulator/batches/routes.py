@@ -64,9 +64,7 @@ async def delete_batch(request: Request) -> Response:
 
 
 routes = [
-    *api_route(
-        "/models/{model:rid}:batchGenerateContent", batch_generate_content, "POST", "batches.create"
-    ),
+    *api_route("/models/{model:rid}:batchGenerateContent", batch_generate_content, "POST", "batches.create"),
     *api_route(
         "/tunedModels/{model:rid}:batchGenerateContent",
         batch_generate_content_tuned,

@@ -56,6 +56,13 @@ class JobRunner:
         self._asked = 0  # settle() requests made
         self._answered = 0  # the last request a completed quiet step started after
 
+    def use(self, settings: Settings) -> None:
+        """Take new settings (the control plane changed the expiry or retention)."""
+        self._settings = settings
+        self._expiry_us = round(settings.batch_expiry * MICROS)
+        self._retention_us = round(settings.file_retention * MICROS)
+        self.wake()
+
     def wake(self) -> None:
         """Something changed (a batch was created, cancelled, deleted, the clock moved): look again now."""
         self._idle.clear()

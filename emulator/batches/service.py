@@ -55,6 +55,10 @@ class BatchesService:
         self._controls = controls
         self._settings = settings
 
+    def use(self, settings: Settings) -> None:
+        """Take new settings (the control plane changed latency or limits)."""
+        self._settings = settings
+
     async def create(self, tenant: str, command: CreateBatch, *, batch_id: str | None = None) -> BatchView:
         active = await self._store.count_active_batches(tenant)
         if active >= self._settings.max_active_batches:

@@ -63,6 +63,10 @@ class FilesService:
         self._settings = settings
         self._hashers: dict[str, tuple[int, hashlib._Hash]] = {}
 
+    def use(self, settings: Settings) -> None:
+        """Take new settings (the control plane changed latency or limits)."""
+        self._settings = settings
+
     async def new_file_id(self, tenant: str) -> str:
         while True:
             n = await self._store.next_counter("file")
