@@ -39,6 +39,9 @@ class OperationMiddleware:
         operation = self.operation
         if operation == "files.upload" and "upload_id" in connection.query_params:
             operation = "files.upload.chunk"
+            # The Python SDK sends no key on chunks: the session knows whose upload it is.
+            session = await emulator.store.get_upload(connection.query_params["upload_id"])
+            tenant = session.tenant if session is not None else tenant
         started = time.perf_counter()
         status = 500
         fault = emulator.controls.http_fault(operation, tenant)
@@ -105,4 +108,5 @@ async def _drop(send: Send) -> None:
             "headers": [(b"content-type", b"application/json"), (b"content-length", b"1024")],
         }
     )
-    await send({"type": "http.response.body", "body": b'{"', "more_body": False})
+    await send({"type": "http.response.body", "body": b'{"', "more_body": True})
+    # Returning with the response incomplete makes the server close the connection.
