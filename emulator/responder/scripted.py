@@ -199,6 +199,11 @@ class ScriptedResponder:
         self.base = base
         self.shaper = shaper  # builds full responses around a scripted text
         self._rules: list[Rule] = compile_rules(rules or [])
+        self._initial = self._rules
+
+    def reset(self) -> None:
+        """Back to the rules given at construction (the `--responses` file's)."""
+        self._rules = self._initial
 
     @property
     def rules(self) -> list[dict[str, Any]]:

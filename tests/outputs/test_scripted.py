@@ -98,6 +98,8 @@ def test_configure_replaces_rules_all_or_nothing() -> None:
     assert responder.rules == [{"text": "old"}]
     responder.configure([])
     assert text_of(responder.generate(ask("x"), RequestInfo(model="models/m"))) != "old"
+    responder.reset()
+    assert responder.rules == [{"text": "old"}]
 
 
 @pytest.mark.parametrize(

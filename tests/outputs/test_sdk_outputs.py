@@ -251,13 +251,16 @@ def test_rule_file_answers_and_errors(scripted_server: ThreadServer, api_key: st
 
 def test_rules_can_be_replaced_at_run_time(scripted_server: ThreadServer, api_key: str) -> None:
     client = make_client(scripted_server.url, api_key)
-    responder = scripted_server.emulator.responder
-    before = responder.rules  # type: ignore[attr-defined]
+    rules = [{"match": {"model": "gemini-2.5-pro"}, "error": {"status": "UNAVAILABLE"}}]
     try:
-        responder.configure([{"match": {"model": "gemini-2.5-pro"}, "error": {"status": "UNAVAILABLE"}}])
+        put = httpx.put(f"{scripted_server.url}/_emulator/responses", json={"rules": rules})
+        assert put.status_code == 200, put.text
         with pytest.raises(errors.ServerError) as caught:
             client.models.generate_content(model="gemini-2.5-pro", contents="hello")
         assert caught.value.code == 503
         assert client.models.generate_content(model=MODEL, contents="hello").text != "Hello! How can I help?"
+        bad = httpx.put(f"{scripted_server.url}/_emulator/responses", json={"rules": [{"txt": "typo"}]})
+        assert bad.status_code == 400 and "rules[0]" in bad.json()["error"]["message"]
     finally:
-        responder.configure(before)
+        scripted_server.emulator.responder.reset()  # type: ignore[attr-defined]
+    assert client.models.generate_content(model=MODEL, contents="hello").text == "Hello! How can I help?"
