@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,21 +78,33 @@ def test_readme_quickstart_runs(live_server: ThreadServer, api_key: str, tmp_pat
     assert [line.split()[0] for line in out[1:]] == ["request-0", "request-1", "request-2"]
 
 
+def _run_marked(example: Example, doc: Path, shared: ThreadServer, cwd: Path) -> None:
+    api_key = f"docs-{uuid.uuid4().hex}"  # a fresh key: examples never see each other's state
+    cwd.mkdir()
+    try:
+        if example.settings:
+            with thread_server(Settings(data_dir=None, **example.settings)) as own:
+                run_example(example.code, own, api_key, cwd)
+        else:
+            run_example(example.code, shared, api_key, cwd)
+    except AssertionError as exc:
+        raise AssertionError(f"docs/{doc.name}, the example at line {example.line}:\n{exc}") from None
+
+
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
 def test_doc_examples_run(doc: Path, live_server: ThreadServer, tmp_path: Path) -> None:
+    """Each example on its own key (or its own emulator) and in its own directory, so a page's
+    examples run side by side."""
     examples = marked_examples(doc)
     assert examples, f"docs/{doc.name} should carry tested examples"
     assert doc.read_text().count("<!-- tested") == len(examples), "a marker must sit right before a ```python fence"
-    for example in examples:
-        api_key = f"docs-{uuid.uuid4().hex}"  # a fresh key: examples never see each other's state
-        try:
-            if example.settings:
-                with thread_server(Settings(data_dir=None, **example.settings)) as own:
-                    run_example(example.code, own, api_key, tmp_path)
-            else:
-                run_example(example.code, live_server, api_key, tmp_path)
-        except AssertionError as exc:
-            raise AssertionError(f"docs/{doc.name}, the example at line {example.line}:\n{exc}") from None
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        runs = [
+            pool.submit(_run_marked, example, doc, live_server, tmp_path / f"line-{example.line}")
+            for example in examples
+        ]
+    for run in runs:
+        run.result()
 
 
 def test_markers_are_read_with_their_settings(tmp_path: Path) -> None:
