@@ -27,7 +27,7 @@ run: $(STAMP) ## serve the emulator on 127.0.0.1:8790, state in ./.gemini-emulat
 
 test: $(STAMP) $(JS_STAMP) ## lint, types, older SDKs, then the whole suite (unit, API, both SDKs, restarts)
 	$(MAKE) --no-print-directory lint typecheck test-compat
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 .venv-genai-%/.installed: pyproject.toml
 	$(PYTHON) -m venv .venv-genai-$*

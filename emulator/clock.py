@@ -30,8 +30,12 @@ class Clock(Protocol):
         on its own (a manual clock)."""
 
 
-def _wall_us() -> int:
+def wall_us() -> int:
+    """Real time, in microseconds: for measuring, never for what the API shows."""
     return time.time_ns() // 1000
+
+
+_wall_us = wall_us
 
 
 @dataclass
@@ -45,6 +49,7 @@ class VirtualClock:
     base_us: int = field(default_factory=_wall_us)
     real_base_us: int = field(default_factory=_wall_us)
     offsets: dict[str, int] = field(default_factory=dict)
+    frozen: dict[str, int] = field(default_factory=dict)  # tenants on a manual clock of their own
 
     @property
     def mode(self) -> str:
@@ -56,35 +61,57 @@ class VirtualClock:
         return self.base_us + int((_wall_us() - self.real_base_us) * self.scale)
 
     def now_us(self, tenant: str | None = None) -> int:
+        if tenant and tenant in self.frozen:
+            return self.frozen[tenant]
         return self._shared_us() + (self.offsets.get(tenant, 0) if tenant else 0)
 
     def real_seconds_until(self, when_us: int, tenant: str | None = None) -> float:
         gap = when_us - self.now_us(tenant)
         if gap <= 0:
             return 0.0
-        return math.inf if self.scale == 0 else gap / MICROS / self.scale
+        manual = self.scale == 0 or bool(tenant and tenant in self.frozen)
+        return math.inf if manual else gap / MICROS / self.scale
 
     def advance(self, seconds: float, tenant: str | None = None) -> None:
         """Move time forward (for one tenant, or for everyone)."""
         delta = round(seconds * MICROS)
-        if tenant:
+        if tenant and tenant in self.frozen:
+            self.frozen[tenant] += delta
+        elif tenant:
             self.offsets[tenant] = self.offsets.get(tenant, 0) + delta
         else:
             self.base_us += delta
 
     def set(self, when_us: int, tenant: str | None = None) -> None:
         """Jump to an absolute time (for one tenant, or for everyone)."""
-        if tenant:
+        if tenant and tenant in self.frozen:
+            self.frozen[tenant] = when_us
+        elif tenant:
             self.offsets[tenant] = when_us - self._shared_us()
         else:
             self.base_us, self.real_base_us = when_us, _wall_us()
 
+    def freeze(self, tenant: str, manual: bool) -> None:
+        """Give a tenant a manual clock of its own (time stops for it until advanced), or let its
+        time flow again from where it stands."""
+        now = self.now_us(tenant)
+        if manual:
+            self.frozen[tenant] = now
+        else:
+            self.frozen.pop(tenant, None)
+            self.offsets[tenant] = now - self._shared_us()
+
+    def tenant_mode(self, tenant: str | None) -> str:
+        return "manual" if tenant and tenant in self.frozen else self.mode
+
     def reset(self, tenant: str | None = None) -> None:
-        """Forget a tenant's offset, or every offset."""
+        """Forget a tenant's offset (or every offset) and manual clock."""
         if tenant:
             self.offsets.pop(tenant, None)
+            self.frozen.pop(tenant, None)
         else:
             self.offsets.clear()
+            self.frozen.clear()
 
 
 def rfc3339(us: int) -> str:

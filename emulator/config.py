@@ -64,9 +64,10 @@ class Settings:
     clock: str = "real"
     time_scale: float = 1.0
     clock_start: str | None = None
-    queue_delay: Span = _FIXED_100MS
-    request_latency: Span = _FIXED_1MS
-    batch_overhead: Span = _NONE
+    # Seconds, or "low..high"; always a Span once built (read them with `span()`).
+    queue_delay: Span | float | str = _FIXED_100MS
+    request_latency: Span | float | str = _FIXED_1MS
+    batch_overhead: Span | float | str = _NONE
     http_latency: float = 0.0
     request_error_rate: float = 0.0
     faults: FaultPolicy = field(default_factory=FaultPolicy)
@@ -111,6 +112,12 @@ class Settings:
                 parse_time(self.clock_start)
             except ValueError:
                 raise ConfigError(f"clock_start must be an RFC 3339 time, not {self.clock_start!r}.") from None
+
+    def span(self, name: str) -> Span:
+        """A duration setting (`queue_delay`, `request_latency`, `batch_overhead`) as a Span."""
+        value = getattr(self, name)
+        assert isinstance(value, Span)
+        return value
 
     @property
     def ephemeral(self) -> bool:

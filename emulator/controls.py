@@ -10,9 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from emulator.clock import wall_us
 from emulator.errors import Code
 from emulator.ids import derive_rng
-from emulator.policy import FaultPolicy, HttpFault, JobFault, LineFault
+from emulator.policy import FaultPolicy, HttpFault, JobFault, LineFault, Span
 
 JOURNAL_SIZE = 10_000
 
@@ -20,7 +21,8 @@ JOURNAL_SIZE = 10_000
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
     seq: int
-    time_us: int
+    time_us: int  # emulated, as the caller's key sees it
+    wall_us: int  # real time: what back-off between polls is measured in
     operation: str
     method: str
     path: str
@@ -47,6 +49,7 @@ class Controls:
         self._journal: collections.deque[JournalEntry] = collections.deque(maxlen=JOURNAL_SIZE)
         self._seq = 0
         self._next_rule = 1
+        self._timing: dict[str, dict[str, Span]] = {}  # per-tenant latency overrides
 
     # -- rules ---------------------------------------------------------------------------------
     def new_rule_id(self, kind: str) -> str:
@@ -94,6 +97,10 @@ class Controls:
     def reset(self, tenant: str | None = None) -> None:
         self.clear(tenant)
         self.reset_journal(tenant)
+        if tenant is None:
+            self._timing.clear()
+        else:
+            self._timing.pop(tenant, None)
 
     def reset_journal(self, tenant: str | None = None) -> None:
         if tenant is None:
@@ -102,6 +109,13 @@ class Controls:
             kept = [e for e in self._journal if e.tenant != tenant]
             self._journal.clear()
             self._journal.extend(kept)
+
+    def set_tenant_timing(self, tenant: str, spans: dict[str, Span]) -> None:
+        self._timing.setdefault(tenant, {}).update(spans)
+
+    def timing(self, tenant: str, defaults: dict[str, Span]) -> dict[str, Span]:
+        """queue_delay, request_latency and batch_overhead for a tenant's new batches."""
+        return {**defaults, **self._timing.get(tenant, {})}
 
     # -- decisions -----------------------------------------------------------------------------
     def http_fault(self, operation: str, tenant: str) -> HttpFault | None:
@@ -135,7 +149,7 @@ class Controls:
     # -- journal -------------------------------------------------------------------------------
     def record(self, **fields: Any) -> None:
         self._seq += 1
-        self._journal.append(JournalEntry(seq=self._seq, **fields))
+        self._journal.append(JournalEntry(seq=self._seq, wall_us=wall_us(), **fields))
 
     def journal(
         self,

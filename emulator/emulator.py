@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
@@ -18,9 +19,10 @@ from emulator.batches.runner import JobRunner
 from emulator.batches.service import BatchesService
 from emulator.clock import VirtualClock, parse_time, rfc3339
 from emulator.config import ConfigError, Settings, scenario_settings
-from emulator.controls import Controls
+from emulator.controls import Controls, error_rate_rule
 from emulator.errors import InvalidArgument
 from emulator.files.service import FilesService
+from emulator.policy import FaultPolicy, Span
 from emulator.responder import Responder, build_responder
 from emulator.storage.blobs import BlobStore
 from emulator.storage.sqlite import SqliteStore
@@ -94,9 +96,11 @@ class Emulator:
         if self.clock.scale == 0 or shared > self.clock.now_us():
             self.clock.set(shared)
         self.clock.offsets = {str(k): int(v) for k, v in saved.get("offsets", {}).items()}
+        self.clock.frozen = {str(k): int(v) for k, v in saved.get("frozen", {}).items()}
 
     async def save_clock(self) -> None:
-        await self.store.set_meta(CLOCK_KEY, {"now_us": self.clock.now_us(), "offsets": self.clock.offsets})
+        state = {"now_us": self.clock.now_us(), "offsets": self.clock.offsets, "frozen": self.clock.frozen}
+        await self.store.set_meta(CLOCK_KEY, state)
 
     async def reset(self, tenant: str | None = None) -> None:
         """Forget a tenant's state (or everything): files, batches, faults, journal, its clock offset.
@@ -105,6 +109,9 @@ class Emulator:
             await asyncio.to_thread(self.blobs.delete, blob)
         self.controls.reset(tenant)
         if tenant is None:
+            reset_rules = getattr(self.responder, "reset", None)
+            if callable(reset_rules):
+                reset_rules()  # scripted answers back to the --responses file's
             fresh = clock_for(self.settings)
             self.clock.scale, self.clock.base_us, self.clock.real_base_us = (
                 fresh.scale,
@@ -116,9 +123,13 @@ class Emulator:
         self.runner.wake()
 
     # -- run-time configuration -----------------------------------------------------------------
-    def reconfigure(self, changes: dict[str, Any]) -> None:
+    def reconfigure(self, changes: dict[str, Any], tenant: str | None = None) -> None:
         """Apply scenario-format changes (latency, limits, request_error_rate, faults) while running.
-        Batches keep the timing they were created with; new batches get the new one."""
+        Batches keep the timing they were created with; new batches get the new one. With a tenant,
+        the changes (latency, error rate, faults, clock mode) apply to that API key alone."""
+        if tenant is not None:
+            self._reconfigure_tenant(changes, tenant)
+            return
         try:
             values = scenario_settings(changes)
             faults = values.pop("faults", None)
@@ -135,6 +146,37 @@ class Emulator:
             self.controls.set_error_rate(settings.request_error_rate)
         if faults is not None:
             self.controls.add(faults)
+
+    def _reconfigure_tenant(self, changes: dict[str, Any], tenant: str) -> None:
+        try:
+            values = scenario_settings(changes)
+        except ConfigError as exc:
+            raise InvalidArgument(str(exc)) from None
+        faults: FaultPolicy = values.pop("faults", FaultPolicy())
+        clock_mode, clock_start = values.pop("clock", None), values.pop("clock_start", None)
+        error_rate = values.pop("request_error_rate", None)
+        unknown = set(values) - TENANT_TIMING
+        if unknown:
+            raise InvalidArgument(f"{sorted(unknown)[0]} cannot be set for one API key; set it for the emulator.")
+        self.controls.set_tenant_timing(tenant, {k: Span.parse(v, k) for k, v in values.items()})
+        mine = FaultPolicy(
+            tuple(dataclasses.replace(r, id=self.controls.new_rule_id("http"), api_key=tenant) for r in faults.http),
+            tuple(dataclasses.replace(r, id=self.controls.new_rule_id("job"), api_key=tenant) for r in faults.job),
+            tuple(dataclasses.replace(r, id=self.controls.new_rule_id("line"), api_key=tenant) for r in faults.line),
+        )
+        if error_rate is not None:
+            rule = dataclasses.replace(
+                error_rate_rule(float(error_rate)), id=f"request-error-rate@{tenant}", api_key=tenant
+            )
+            self.controls.remove(rule.id)
+            mine = mine.adding(FaultPolicy(line=(rule,)))
+        self.controls.add(mine)
+        if clock_mode is not None:
+            if clock_mode not in ("manual", "real"):
+                raise InvalidArgument(f"clock must be manual or real, not {clock_mode!r}.")
+            self.clock.freeze(tenant, manual=clock_mode == "manual")
+        if clock_start is not None:
+            self.clock.set(parse_time(str(clock_start)), tenant)
 
     def effective_config(self) -> dict[str, Any]:
         s = self.settings
@@ -164,6 +206,7 @@ class Emulator:
         }
 
 
+TENANT_TIMING = frozenset({"queue_delay", "request_latency", "batch_overhead"})
 RUNTIME_FIELDS = frozenset(
     {
         "queue_delay",

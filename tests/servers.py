@@ -8,46 +8,15 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import uvicorn
 
-from emulator import Emulator, Settings, create_app
+from emulator.testing import RunningServer, serve_in_thread
 
-
-@dataclass
-class ThreadServer:
-    url: str
-    emulator: Emulator
-
-
-@contextlib.contextmanager
-def thread_server(settings: Settings) -> Iterator[ThreadServer]:
-    """An emulator on a free loopback port, served by uvicorn in a background thread."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    emulator = Emulator(settings)
-    config = uvicorn.Config(create_app(emulator=emulator), log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the emulator did not start")
-        time.sleep(0.01)
-    try:
-        yield ThreadServer(f"http://127.0.0.1:{port}", emulator)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        sock.close()
+ThreadServer = RunningServer
+thread_server = serve_in_thread
 
 
 def free_port() -> int:

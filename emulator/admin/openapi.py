@@ -150,10 +150,11 @@ def openapi_document(version: str) -> dict[str, Any]:
             "/_emulator/seed": {"post": _op("Create named files and batches", body=_SEED)},
             "/_emulator/state": {"get": _op("Export files and batches in the seed format", params=[_KEY])},
             "/_emulator/responses": {
+                "get": _op("The scripted-answer rules in force"),
                 "put": _op(
                     "Replace the scripted-answer rules",
                     body={"type": "object", "properties": {"rules": {"type": "array", "items": {"type": "object"}}}},
-                )
+                ),
             },
             "/_emulator/openapi.json": {"get": _op("This document")},
         },

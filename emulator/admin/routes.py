@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -18,7 +19,7 @@ from emulator.admin import seeding
 from emulator.admin.openapi import openapi_document
 from emulator.batches.models import BatchState
 from emulator.batches.wire import batch_to_operation
-from emulator.clock import rfc3339
+from emulator.clock import parse_time, rfc3339
 from emulator.controls import JournalEntry
 from emulator.errors import InvalidArgument, NotFound
 from emulator.ids import tenant_for_key
@@ -57,7 +58,7 @@ async def reset(request: Request) -> Response:
 
 def _clock_body(request: Request, tenant: str | None) -> dict[str, Any]:
     clock = emulator_of(request).clock
-    return {"now": rfc3339(clock.now_us(tenant)), "mode": clock.mode, "timeScale": clock.scale}
+    return {"now": rfc3339(clock.now_us(tenant)), "mode": clock.tenant_mode(tenant), "timeScale": clock.scale}
 
 
 async def get_clock(request: Request) -> Response:
@@ -85,18 +86,26 @@ async def advance_clock(request: Request) -> Response:
 
 
 async def set_clock(request: Request) -> Response:
+    """Jump to `time`, and/or (with an API key) switch that key to its own `manual` clock or back to
+    `real` time."""
     body = await read_json(request)
-    if not isinstance(body.get("time"), str):
-        raise InvalidArgument('Give the new time as {"time": "2026-01-01T00:00:00Z"}.')
-    from emulator.clock import parse_time
-
-    try:
-        when = parse_time(body["time"])
-    except ValueError:
-        raise InvalidArgument(f"time must be RFC 3339, not {body['time']!r}.") from None
     emulator = emulator_of(request)
     tenant = _tenant(request, body)
-    emulator.clock.set(when, tenant)
+    mode = body.get("mode")
+    if mode is not None:
+        if mode not in ("manual", "real") or tenant is None:
+            raise InvalidArgument('mode takes "manual" or "real", with the apiKey whose clock it sets.')
+        emulator.clock.freeze(tenant, manual=mode == "manual")
+    if "time" in body:
+        if not isinstance(body["time"], str):
+            raise InvalidArgument('Give the new time as {"time": "2026-01-01T00:00:00Z"}.')
+        try:
+            when = parse_time(body["time"])
+        except ValueError:
+            raise InvalidArgument(f"time must be RFC 3339, not {body['time']!r}.") from None
+        emulator.clock.set(when, tenant)
+    elif mode is None:
+        raise InvalidArgument('Give a time ({"time": "2026-01-01T00:00:00Z"}) or a mode.')
     await emulator.save_clock()
     await emulator.runner.settle()
     return JSONResponse(_clock_body(request, tenant))
@@ -139,6 +148,7 @@ def _entry(entry: JournalEntry) -> dict[str, Any]:
     out = {
         "seq": entry.seq,
         "time": rfc3339(entry.time_us),
+        "wallTime": rfc3339(entry.wall_us),
         "operation": entry.operation,
         "method": entry.method,
         "path": entry.path,
@@ -195,13 +205,22 @@ async def export_state(request: Request) -> Response:
 
 
 async def set_responses(request: Request) -> Response:
-    """Replace the scripted-answer rules: `{"rules": [...]}` (the `--responses` file's format)."""
-    body = await read_json(request)
-    rules = body.get("rules", [])
+    """Replace the scripted-answer rules: `{"rules": [...]}` or a bare list (the `--responses` format)."""
+    raw = await request.body()
+    try:
+        parsed = orjson.loads(raw) if raw.strip() else {}
+    except orjson.JSONDecodeError as exc:
+        raise InvalidArgument(f"Invalid JSON payload received. {exc}.") from None
+    rules = parsed if isinstance(parsed, list) else parsed.get("rules", []) if isinstance(parsed, dict) else None
     if not isinstance(rules, list):
         raise InvalidArgument('Give the rules as {"rules": [...]}.')
     emulator_of(request).responder.configure(rules)
     return JSONResponse({"rules": len(rules)})
+
+
+async def get_responses(request: Request) -> Response:
+    rules = getattr(emulator_of(request).responder, "rules", [])
+    return JSONResponse({"rules": rules() if callable(rules) else rules})
 
 
 async def get_config(request: Request) -> Response:
@@ -212,7 +231,11 @@ async def get_config(request: Request) -> Response:
 async def patch_config(request: Request) -> Response:
     """Change latency, limits and the error rate of a running emulator (scenario-file names)."""
     emulator = emulator_of(request)
-    emulator.reconfigure(await read_json(request))
+    body = await read_json(request)
+    tenant = _tenant(request, body)
+    body.pop("apiKey", None)
+    body.pop("api_key", None)
+    emulator.reconfigure(body, tenant)
     return JSONResponse(emulator.effective_config())
 
 
@@ -239,5 +262,6 @@ routes = [
     _route("/seed", seed, "POST"),
     _route("/state", export_state, "GET"),
     _route("/responses", set_responses, "PUT"),
+    _route("/responses", get_responses, "GET"),
     _route("/openapi.json", openapi, "GET"),
 ]

@@ -22,7 +22,7 @@ from emulator.config import Settings
 from emulator.controls import Controls
 from emulator.errors import Code
 from emulator.files.models import File, FileSource, FileState
-from emulator.responder import Responder
+from emulator.responder import FileInfo, FileLookup, Responder
 from emulator.storage.blobs import BlobStore, sha256_hex
 from emulator.storage.sqlite import SqliteStore
 
@@ -163,7 +163,7 @@ class JobRunner:
                 batch.output_offset,
                 lines,
                 batch.lines_done,
-                self._context(batch),
+                await self._context(batch),
             )
         except FileNotFoundError:  # deleted under us; the next step will not see it again
             return
@@ -175,7 +175,15 @@ class JobRunner:
             batch.request_count = batch.lines_done
         await self._store.save_batch(batch, BatchState.RUNNING)
 
-    def _context(self, batch: Batch) -> LineContext:
+    async def _context(self, batch: Batch) -> LineContext:
+        """What answering this batch's lines depends on, the tenant's files included (the responder
+        reads `fileData` parts against them; it is synchronous, so they are fetched here)."""
+        now = self._clock.now_us(batch.tenant)
+        files = {
+            f.name: FileInfo(name=f.name, mime_type=f.mime_type, size_bytes=f.size_bytes)
+            for f in await self._store.all_files(batch.tenant)
+            if f.expire_us > now
+        }
         return LineContext(
             kind=batch.kind,
             model=batch.model,
@@ -184,6 +192,7 @@ class JobRunner:
             seed=self._settings.seed,
             responder=self._responder,
             faults=self._controls.line_faults(batch.tenant),
+            files=_lookup(files),
         )
 
     async def _finalize(self, batch: Batch, expect: BatchState | None = None) -> None:
@@ -214,3 +223,13 @@ class JobRunner:
         batch.finalized = True
         if await self._store.finalize_batch(batch, expect or batch.state, output):
             log.info("%s %s (%d ok, %d failed)", batch.name, batch.state.name, batch.success_count, batch.failure_count)
+
+
+def _lookup(files: dict[str, FileInfo]) -> FileLookup:
+    """Resolve `files/abc`, or any URI ending in `/files/abc`, among a tenant's files."""
+
+    def find(name_or_uri: str) -> FileInfo | None:
+        _, found, file_id = name_or_uri.rpartition("files/")
+        return files.get("files/" + file_id.split(":", 1)[0]) if found else None
+
+    return find

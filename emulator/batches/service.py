@@ -101,6 +101,14 @@ class BatchesService:
         output_blob = f"files/batch-{batch_id}" if input_file else f"batches/{batch_id}.output.jsonl"
         self._blobs.write(output_blob, b"")
         timing = derive_rng(self._settings.seed, "timing", batch_id)
+        spans = self._controls.timing(
+            tenant,
+            {
+                "queue_delay": self._settings.span("queue_delay"),
+                "request_latency": self._settings.span("request_latency"),
+                "batch_overhead": self._settings.span("batch_overhead"),
+            },
+        )
         name = f"batches/{batch_id}"
         batch = Batch(
             id=batch_id,
@@ -117,9 +125,9 @@ class BatchesService:
             update_us=now,
             priority=command.priority,
             webhook=command.webhook,
-            queue_us=_us(self._settings.queue_delay.pick(timing.random())),
-            latency_us=_us(self._settings.request_latency.pick(timing.random())),
-            overhead_us=_us(self._settings.batch_overhead.pick(timing.random())),
+            queue_us=_us(spans["queue_delay"].pick(timing.random())),
+            latency_us=_us(spans["request_latency"].pick(timing.random())),
+            overhead_us=_us(spans["batch_overhead"].pick(timing.random())),
             fate=self._controls.job_fate(
                 display_name=command.display_name, model=model_name(command.model), batch=name, tenant=tenant
             ),

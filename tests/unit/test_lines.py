@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from emulator.batches.lines import LineContext, answer_line, model_name
 from emulator.batches.models import BatchKind
-from emulator.controls import error_rate_rule
 from emulator.batches.pipeline import answer_chunk, count_requests
+from emulator.controls import error_rate_rule
 from emulator.responder.default import DefaultResponder
 
 CTX = LineContext(
@@ -21,7 +21,7 @@ CTX = LineContext(
     inline=False,
     batch_id="b",
     seed=0,
-        responder=DefaultResponder(0),
+    responder=DefaultResponder(0),
 )
 
 json_values = st.recursive(
@@ -65,7 +65,7 @@ def test_inline_lines_echo_metadata_and_use_rpc_codes() -> None:
         inline=True,
         batch_id="b",
         seed=0,
-                responder=DefaultResponder(0),
+        responder=DefaultResponder(0),
     )
     out, ok = answer_line(b'{"request": {"contents": []}, "metadata": {"key": "x"}}', 0, ctx)
     assert not ok and orjson.loads(out) == {
