@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 
 def pytest_examples(doc: Path) -> list[str]:
-    return re.findall(r"<!-- tested-pytest -->\s*```python\n(.*?)```", doc.read_text(), re.S)
+    return re.findall(r"<!-- run-with-pytest -->\s*```python\n(.*?)```", doc.read_text(), re.S)
 
 
 @pytest.mark.parametrize("doc", ["README.md", "docs/pytest.md"])
