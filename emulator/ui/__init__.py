@@ -1,0 +1,1 @@
+"""The web dashboard for local development, served at `/_emulator/ui/`."""
