@@ -19,8 +19,8 @@ from emulator.emulator import Emulator
 from emulator.errors import ApiError, Code, Internal
 from emulator.files.routes import routes as file_routes
 from emulator.generation.routes import routes as generation_routes
-from emulator.ui.routes import routes as ui_routes
 from emulator.routing import BasePathMiddleware
+from emulator.ui.routes import routes as ui_routes
 from emulator.web import JSONResponse
 
 log = logging.getLogger("emulator.app")

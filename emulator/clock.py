@@ -29,6 +29,9 @@ class Clock(Protocol):
         """Real seconds until `tenant`'s emulated time reaches `when_us`: 0 if past, inf if never
         on its own (a manual clock)."""
 
+    def earliest_now_us(self) -> int:
+        """The earliest time any tenant sees: what has expired for everyone has expired by then."""
+
 
 def wall_us() -> int:
     """Real time, in microseconds: for measuring, never for what the API shows."""
@@ -71,6 +74,9 @@ class VirtualClock:
             return 0.0
         manual = self.scale == 0 or bool(tenant and tenant in self.frozen)
         return math.inf if manual else gap / MICROS / self.scale
+
+    def earliest_now_us(self) -> int:
+        return min([self.now_us(), *(self.now_us(t) for t in [*self.offsets, *self.frozen])])
 
     def advance(self, seconds: float, tenant: str | None = None) -> None:
         """Move time forward (for one tenant, or for everyone)."""

@@ -8,6 +8,7 @@ precedence is defaults < scenario file < environment < flags. Nothing else reads
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ GIB = 1024**3
 MIB = 1024**2
 HOUR = 3600.0
 CLOCK_MODES = ("real", "manual")
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
 _FIXED_100MS = Span(0.1, 0.1)
@@ -91,6 +93,12 @@ class Settings:
                 raise ConfigError(exc.message) from None
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be between 0 and 65535, not {self.port}.")
+        if self.log_level not in LOG_LEVELS:
+            raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}.")
+        if self.responder not in ("default", "echo") and ":" not in self.responder:
+            raise ConfigError(
+                f"responder must be default, echo, fixed:<text> or module:callable, not {self.responder!r}."
+            )
         if self.clock not in CLOCK_MODES:
             raise ConfigError(f"clock must be one of {', '.join(CLOCK_MODES)}, not {self.clock!r}.")
         if self.time_scale <= 0:
@@ -238,10 +246,38 @@ def scenario_settings(data: dict[str, Any], *, base_dir: Path | None = None) -> 
     preset = out.pop("preset", None)
     if preset is not None:
         out = {**preset_settings(str(preset)), **out}
+    for name, value in list(out.items()):
+        out[name] = _typed(name, value)
     for name in _PATH_FIELDS & out.keys():
         path = Path(out[name])
         out[name] = path if path.is_absolute() or base_dir is None else base_dir / path
     return out
+
+
+_INTS = {"seed", "port", "max_file_bytes", "max_storage_bytes", "max_inline_bytes", "max_active_batches"}
+_FLOATS = {"time_scale", "http_latency", "request_error_rate", "file_retention", "batch_expiry"}
+_STRINGS = {"clock", "clock_start", "public_url", "log_level", "responder", "host"}
+
+
+def _typed(name: str, value: Any) -> Any:
+    """A scenario value as its setting's type, or a ConfigError naming the setting."""
+    if isinstance(value, datetime.datetime | datetime.date) and name == "clock_start":
+        return value.isoformat()
+    try:
+        if name in _INTS:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            return int(value)
+        if name in _FLOATS:
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+    except (TypeError, ValueError):
+        kind = "an integer" if name in _INTS else "a number"
+        raise ConfigError(f"{name} must be {kind}, not {value!r}.") from None
+    if name in _STRINGS and not isinstance(value, str):
+        raise ConfigError(f"{name} must be a string, not {value!r}.")
+    return value
 
 
 def preset_settings(name: str) -> dict[str, Any]:

@@ -76,12 +76,7 @@ class Controls:
             self.faults = self._initial
             self._counters.clear()
             return
-        keep = self.faults
-        for rules in (keep.http, keep.job, keep.line):
-            for rule in rules:
-                if rule.api_key == tenant:
-                    keep = keep.without(rule.id)
-        self.faults = keep
+        self.faults = self.faults.keeping(lambda rule: rule.api_key != tenant)
         for counter_key in [k for k in self._counters if k[1] == tenant]:
             del self._counters[counter_key]
 
@@ -142,6 +137,19 @@ class Controls:
                 self._counters[(rule.id, tenant)] += 1
             return fate_of(rule)
         return None
+
+    def quirks_for(self, *, display_name: str | None, model: str, batch: str, tenant: str) -> list[dict[str, Any]]:
+        """The production quirks a new batch gets, recorded on it (name and parameters)."""
+        return [
+            {"name": rule.name, **rule.params}
+            for rule in self.faults.quirk
+            if rule.matches(display_name=display_name, model=model, batch=batch, tenant=tenant)
+        ]
+
+    def count_poll(self, batch: str) -> int:
+        """How many times a batch was read since it finished (for `succeeded-before-output`)."""
+        self._counters[(batch, "polls")] += 1
+        return self._counters[(batch, "polls")]
 
     def line_faults(self, tenant: str) -> tuple[LineFault, ...]:
         return tuple(rule for rule in self.faults.line if rule.api_key in (None, tenant))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -141,48 +142,87 @@ class LineFault:
         return self.prompt is None or re.search(self.prompt, prompt_text) is not None
 
 
+# The production behaviours of WIRE.md §13, on demand (see docs/production.md), with their parameters.
+QUIRKS: dict[str, dict[str, float]] = {
+    "stuck-then-expired": {},
+    "inline-out-of-order": {"min_requests": 0},
+    "inline-metadata-dropped": {},
+    "succeeded-before-output": {"polls": 3, "seconds": 0},
+    "late-completion-after-cancel": {},
+    "output-discarded-after": {"seconds": 48 * 3600},
+    "small-file-batch-inline-output": {"max_requests": 10},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class QuirkRule:
+    """A production quirk for the batches it matches (by model, display name, batch name, key)."""
+
+    id: str
+    name: str
+    display_name: str | None = None
+    model: str | None = None
+    batch: str | None = None
+    api_key: str | None = None
+    params: dict[str, float] = field(default_factory=dict)
+
+    def matches(self, *, display_name: str | None, model: str, batch: str, tenant: str) -> bool:
+        return (
+            self.api_key in (None, tenant)
+            and _glob(self.display_name, display_name or "")
+            and _glob(self.model, model, model.removeprefix("models/"))
+            and _glob(self.batch, batch, batch.removeprefix("batches/"))
+        )
+
+
+Rule = HttpFault | JobFault | LineFault | QuirkRule
+KINDS = ("http", "job", "line", "quirk")
+
+
 @dataclass(frozen=True, slots=True)
 class FaultPolicy:
     http: tuple[HttpFault, ...] = ()
     job: tuple[JobFault, ...] = ()
     line: tuple[LineFault, ...] = ()
+    quirk: tuple[QuirkRule, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.http or self.job or self.line)
+        return bool(self.http or self.job or self.line or self.quirk)
+
+    def _rules(self) -> tuple[Rule, ...]:
+        return (*self.http, *self.job, *self.line, *self.quirk)
 
     def adding(self, other: FaultPolicy) -> FaultPolicy:
-        return FaultPolicy(self.http + other.http, self.job + other.job, self.line + other.line)
-
-    def without(self, rule_id: str) -> FaultPolicy:
         return FaultPolicy(
-            tuple(r for r in self.http if r.id != rule_id),
-            tuple(r for r in self.job if r.id != rule_id),
-            tuple(r for r in self.line if r.id != rule_id),
+            self.http + other.http, self.job + other.job, self.line + other.line, self.quirk + other.quirk
         )
 
+    def without(self, rule_id: str) -> FaultPolicy:
+        return self.keeping(lambda rule: rule.id != rule_id)
+
     def for_tenant(self, tenant: str) -> FaultPolicy:
+        return self.keeping(lambda rule: rule.api_key in (None, tenant))
+
+    def keeping(self, keep: Callable[[Rule], bool]) -> FaultPolicy:
         return FaultPolicy(
-            tuple(r for r in self.http if r.api_key in (None, tenant)),
-            tuple(r for r in self.job if r.api_key in (None, tenant)),
-            tuple(r for r in self.line if r.api_key in (None, tenant)),
+            tuple(r for r in self.http if keep(r)),
+            tuple(r for r in self.job if keep(r)),
+            tuple(r for r in self.line if keep(r)),
+            tuple(r for r in self.quirk if keep(r)),
         )
 
     def rule_ids(self) -> set[str]:
-        return {r.id for rules in (self.http, self.job, self.line) for r in rules}
+        return {r.id for r in self._rules()}
 
     def to_wire(self) -> dict[str, list[dict[str, Any]]]:
-        return {
-            "http": [_rule_to_wire(r) for r in self.http],
-            "job": [_rule_to_wire(r) for r in self.job],
-            "line": [_rule_to_wire(r) for r in self.line],
-        }
+        return {kind: [_rule_to_wire(r) for r in getattr(self, kind)] for kind in KINDS}
 
 
 def _glob(pattern: str | None, *values: str) -> bool:
     return pattern is None or any(fnmatch.fnmatchcase(v, pattern) for v in values)
 
 
-def _rule_to_wire(rule: HttpFault | JobFault | LineFault) -> dict[str, Any]:
+def _rule_to_wire(rule: Rule) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in asdict(rule).items():
         if value is None or value == {} or (name == "api_key"):
@@ -338,14 +378,35 @@ def parse_line_fault(raw: dict[str, Any], rule_id: str, tenant_of_key: Any) -> L
     )
 
 
-_PARSERS = {"http": parse_http_fault, "job": parse_job_fault, "line": parse_line_fault}
+def parse_quirk(raw: dict[str, Any], rule_id: str, tenant_of_key: Any) -> QuirkRule:
+    what = f"quirk {rule_id}"
+    name = str(raw.get("name", ""))
+    if name not in QUIRKS:
+        raise InvalidArgument(f"{what}.name: {name!r} is not one of {', '.join(QUIRKS)}.")
+    params = dict(QUIRKS[name])
+    f = _normalized(raw, {"id", "name", "displayName", "model", "batch", "apiKey", *map(to_camel, params)}, what)
+    for param in params:
+        if to_camel(param) in f:
+            params[param] = _number(f[to_camel(param)], f"{what}.{param}")
+    return QuirkRule(
+        id=str(f.get("id", rule_id)),
+        name=name,
+        display_name=str(f["displayName"]) if "displayName" in f else None,
+        model=str(f["model"]) if "model" in f else None,
+        batch=str(f["batch"]) if "batch" in f else None,
+        api_key=tenant_of_key(f["apiKey"]) if f.get("apiKey") else None,
+        params=params,
+    )
+
+
+_PARSERS = {"http": parse_http_fault, "job": parse_job_fault, "line": parse_line_fault, "quirk": parse_quirk}
 
 
 def parse_faults(raw: dict[str, Any], tenant_of_key: Any, *, first_id: int = 1) -> FaultPolicy:
-    """`{"http": [...], "job": [...], "line": [...]}` (the `[faults]` table of a scenario)."""
+    """`{"http": [...], "job": [...], "line": [...], "quirk": [...]}` (a scenario's `[faults]` table)."""
     unknown = set(raw) - set(_PARSERS)
     if unknown:
-        raise InvalidArgument(f"faults: unknown kind {sorted(unknown)[0]!r}; expected http, job or line.")
+        raise InvalidArgument(f"faults: unknown kind {sorted(unknown)[0]!r}; expected http, job, line or quirk.")
     n = first_id
     parsed: dict[str, list[Any]] = {}
     for kind, parser in _PARSERS.items():
@@ -356,4 +417,4 @@ def parse_faults(raw: dict[str, Any], tenant_of_key: Any, *, first_id: int = 1) 
         for item in items:
             parsed[kind].append(parser(item, f"{kind}-{n}", tenant_of_key))
             n += 1
-    return FaultPolicy(tuple(parsed["http"]), tuple(parsed["job"]), tuple(parsed["line"]))
+    return FaultPolicy(tuple(parsed["http"]), tuple(parsed["job"]), tuple(parsed["line"]), tuple(parsed["quirk"]))

@@ -91,7 +91,14 @@ async def _seed_batch(emulator: Emulator, item: dict[str, Any], tenant: str) -> 
         raise InvalidArgument(f"Invalid seeded batch name {name!r}: expected batches/<id>.")
     if batch_id is not None and await emulator.store.find_batch(batch_id) is not None:
         return None
-    kind = BatchKind(str(pick(item, "kind", "generate")).lower())
+    try:
+        kind = BatchKind(str(pick(item, "kind", "generate")).lower())
+        state = str(pick(item, "state", "BATCH_STATE_PENDING")).upper()
+        target = BatchState(state if state.startswith("BATCH_STATE_") else "BATCH_STATE_" + state)
+    except ValueError:
+        raise InvalidArgument(
+            f"Seeded batch {name}: kind must be generate or embed, and state a BATCH_STATE_* value."
+        ) from None
     file_name = pick(item, "file")
     requests = pick(item, "requests")
     if (file_name is None) == (requests is None):
@@ -110,8 +117,6 @@ async def _seed_batch(emulator: Emulator, item: dict[str, Any], tenant: str) -> 
         inline_lines=lines,
     )
     view = await emulator.batches.create(tenant, command, batch_id=batch_id)
-    state = str(pick(item, "state", "BATCH_STATE_PENDING")).upper()
-    target = BatchState(state if state.startswith("BATCH_STATE_") else "BATCH_STATE_" + state)
     if target is not BatchState.PENDING:
         await emulator.batches.force(view.batch.name, target)
     return view.batch.name

@@ -81,6 +81,8 @@ def next_step(batch: Batch, now_us: int, expiry_us: int, max_lines: int) -> Step
         return Step(kind, when) if now_us >= when else Step("wait", when)
 
     fate = batch.fate
+    if fate is not None and fate["outcome"] == "STUCK":  # queued until it expires (a production quirk)
+        return Step("expire", expires) if now_us >= expires else Step("wait", expires)
     if batch.state is S.PENDING:
         start = batch.create_us + batch.queue_us
         if fate is not None and float(fate["at"]) == 0 and fate["outcome"] != "HANG":

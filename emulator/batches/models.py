@@ -61,6 +61,10 @@ class Batch:
     latency_us: int = 0
     overhead_us: int = 0
     fate: dict[str, Any] | None = None  # a job fault decided at creation: outcome, at, code, message
+    quirks: list[dict[str, Any]] | None = None  # production quirks (name + parameters), and their state
+
+    def quirk(self, name: str) -> dict[str, Any] | None:
+        return next((q for q in self.quirks or () if q["name"] == name), None)
 
     @property
     def name(self) -> str:

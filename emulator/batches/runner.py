@@ -13,7 +13,7 @@ import asyncio
 import logging
 import math
 
-from emulator.batches import machine
+from emulator.batches import machine, quirks
 from emulator.batches.lines import LineContext
 from emulator.batches.models import Batch, BatchState
 from emulator.batches.pipeline import answer_chunk, truncate
@@ -116,7 +116,9 @@ class JobRunner:
         return None if wait is None or math.isinf(wait) else wait
 
     async def _sweep_files(self) -> None:
-        for blob in await self._store.delete_expired_files(self._clock.now_us()):
+        """Delete expired files: those expired for every key (a key whose clock runs behind keeps
+        its files; reads hide each key's expired files by its own clock anyway)."""
+        for blob in await self._store.delete_expired_files(self._clock.earliest_now_us()):
             await asyncio.to_thread(self._blobs.delete, blob)
 
     async def _advance(self, batch: Batch) -> int | None:
@@ -202,7 +204,7 @@ class JobRunner:
         await asyncio.to_thread(truncate, self._blobs.path(batch.output_blob), batch.output_offset)
         if batch.state not in (BatchState.SUCCEEDED, BatchState.CANCELLED):
             batch.success_count = batch.failure_count = 0  # no results: none succeeded, none failed
-        if not batch.inline and batch.lines_done > 0:
+        if not batch.inline and batch.lines_done > 0 and not quirks.inline_output_instead_of_file(batch):
             digest = await asyncio.to_thread(sha256_hex, self._blobs.path(batch.output_blob))
             now = batch.end_us or self._clock.now_us(batch.tenant)
             output = File(
@@ -216,7 +218,7 @@ class JobRunner:
                 source=FileSource.GENERATED,
                 create_us=now,
                 update_us=now,
-                expire_us=now + self._retention_us,
+                expire_us=now + (quirks.output_age_limit_us(batch) or self._retention_us),
                 blob=batch.output_blob,
             )
             batch.output_file = output.name

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from emulator.batches import machine
+from emulator.batches import machine, quirks
 from emulator.batches.lines import model_name
 from emulator.batches.models import Batch, BatchState, CreateBatch
 from emulator.batches.pipeline import count_requests
@@ -131,13 +131,18 @@ class BatchesService:
             fate=self._controls.job_fate(
                 display_name=command.display_name, model=model_name(command.model), batch=name, tenant=tenant
             ),
+            quirks=self._controls.quirks_for(
+                display_name=command.display_name, model=model_name(command.model), batch=name, tenant=tenant
+            ),
         )
+        if batch.fate is None and quirks.starts_stuck(batch.quirks or []):
+            batch.fate = {"outcome": "STUCK", "at": 0.0, "code": "INTERNAL", "message": "", "rule": "quirk"}
         await self._store.insert_batch(batch)
         self._runner.wake()
         return BatchView(batch)
 
     async def get(self, tenant: str, name: str) -> BatchView:
-        return await self._view(await self._load(tenant, name))
+        return await self._view(await self._load(tenant, name), poll=True)
 
     async def list(self, tenant: str, page_size: int, token: int | None) -> Page[BatchView]:
         page = paginate(await self._store.list_batches(tenant, token, page_size + 1), page_size)
@@ -149,6 +154,12 @@ class BatchesService:
         while True:
             batch = await self._load(tenant, name)
             if batch.state.terminal:
+                return
+            if quirks.swallows_cancel(batch):  # shown as CANCELLED, but it goes on and finishes
+                late = batch.quirk("late-completion-after-cancel")
+                assert late is not None
+                late.setdefault("cancelled_us", self._clock.now_us(tenant))
+                await self._store.save_quirks(batch)
                 return
             previous = batch.state
             machine.transition(batch, BatchState.CANCELLED, self._clock.now_us(tenant))
@@ -207,15 +218,20 @@ class BatchesService:
             raise _batch_not_found(name)
         return batch
 
-    async def _view(self, batch: Batch) -> BatchView:
-        if not (batch.inline and batch.finalized and batch.lines_done):
-            return BatchView(batch)
-        path = self._blobs.path(batch.output_blob)
-        try:
-            data = await asyncio.to_thread(path.read_bytes)
-        except FileNotFoundError:
-            return BatchView(batch)
-        return BatchView(batch, data[: batch.output_offset])
+    async def _view(self, batch: Batch, *, poll: bool = False) -> BatchView:
+        """The batch as a client sees it: its inline results read back, production quirks applied."""
+        data = None
+        if (batch.inline or quirks.inline_output_instead_of_file(batch)) and batch.finalized and batch.lines_done:
+            try:
+                data = (await asyncio.to_thread(self._blobs.path(batch.output_blob).read_bytes))[: batch.output_offset]
+            except FileNotFoundError:
+                data = None
+        if not batch.quirks:
+            return BatchView(batch, data)
+        polls = self._controls.count_poll(batch.name) if poll and batch.state.terminal else 0
+        now = self._clock.now_us(batch.tenant)
+        shown, data = quirks.shown(batch, data, now_us=now, polls=polls, seed=self._settings.seed)
+        return BatchView(shown, data)
 
 
 def _us(seconds: float) -> int:

@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS batches (
     queue_us      INTEGER NOT NULL DEFAULT 0,
     latency_us    INTEGER NOT NULL DEFAULT 0,
     overhead_us   INTEGER NOT NULL DEFAULT 0,
-    fate          TEXT
+    fate          TEXT,
+    quirks        TEXT
 );
 CREATE INDEX IF NOT EXISTS batches_by_tenant ON batches (tenant, seq);
 CREATE INDEX IF NOT EXISTS batches_unfinished ON batches (finalized) WHERE finalized = 0;

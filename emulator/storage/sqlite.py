@@ -75,11 +75,12 @@ _BATCH_COLS = (
     "latency_us",
     "overhead_us",
     "fate",
+    "quirks",
 )
 _BATCH_MUTABLE = tuple(
     c
     for c in _BATCH_COLS
-    if c not in ("id", "tenant", "kind", "model", "input_file", "input_blob", "output_blob", "create_us")
+    if c not in ("id", "tenant", "kind", "model", "input_file", "input_blob", "output_blob", "create_us", "quirks")
 )
 
 
@@ -122,6 +123,7 @@ def _batch_row(batch: Batch) -> dict[str, Any]:
     row["webhook"] = json.dumps(batch.webhook) if batch.webhook is not None else None
     row["error"] = json.dumps(batch.error) if batch.error is not None else None
     row["fate"] = json.dumps(batch.fate) if batch.fate is not None else None
+    row["quirks"] = json.dumps(batch.quirks) if batch.quirks else None
     return row
 
 
@@ -133,6 +135,7 @@ def _batch(row: Any) -> tuple[int, Batch]:
     values["webhook"] = json.loads(values["webhook"]) if values["webhook"] else None
     values["error"] = json.loads(values["error"]) if values["error"] else None
     values["fate"] = json.loads(values["fate"]) if values["fate"] else None
+    values["quirks"] = json.loads(values["quirks"]) if values["quirks"] else None
     return row[-1], Batch(**values)
 
 
@@ -384,6 +387,14 @@ class SqliteStore:
                     batch.id,
                     str(expect_state),
                 ),
+            )
+            return cursor.rowcount == 1
+
+    async def save_quirks(self, batch: Batch) -> bool:
+        """Record a change in a batch's quirk state (e.g. a cancel the quirk swallowed)."""
+        async with self._lock:
+            cursor = await self._db.execute(
+                "UPDATE batches SET quirks = ? WHERE id = ?", (json.dumps(batch.quirks or []), batch.id)
             )
             return cursor.rowcount == 1
 
