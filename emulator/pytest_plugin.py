@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from google import genai
 
     from emulator.config import Settings
+    from emulator.control import EmulatorControl
     from emulator.testing import GeminiEmulator
 
 URL_ENV = "GEMINI_EMULATOR_URL"
@@ -71,9 +72,18 @@ def gemini_emulator_url(pytestconfig: pytest.Config, gemini_emulator_settings: S
         yield server.url
 
 
+@pytest.fixture(scope="session")
+def gemini_emulator_control(gemini_emulator_url: str) -> Iterator[EmulatorControl]:
+    """The control-plane client of the session's emulator (one connection pool for all tests)."""
+    from emulator.control import EmulatorControl
+
+    with EmulatorControl(gemini_emulator_url) as control:
+        yield control
+
+
 @pytest.fixture
 def gemini_emulator(
-    request: pytest.FixtureRequest, gemini_emulator_url: str, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest, gemini_emulator_control: EmulatorControl, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[GeminiEmulator]:
     from emulator.control import EmulatorControl
     from emulator.testing import PER_KEY_OPTIONS, GeminiEmulator
@@ -82,7 +92,8 @@ def gemini_emulator(
     for marker in reversed(list(request.node.iter_markers("gemini_emulator"))):
         options.update(marker.kwargs)
     own = {k: v for k, v in options.items() if k not in PER_KEY_OPTIONS}
-    with _server_for(request, gemini_emulator_url, own) as url, EmulatorControl(url) as control:
+    with _server_for(request, gemini_emulator_control.url, own) as url:
+        control = gemini_emulator_control if url == gemini_emulator_control.url else EmulatorControl(url)
         emulator = GeminiEmulator(url, f"test-{uuid.uuid4().hex[:20]}", control)
         per_key = {k: v for k, v in options.items() if k in PER_KEY_OPTIONS}
         if per_key:
@@ -94,6 +105,8 @@ def gemini_emulator(
         yield emulator
         if per_key and not own:
             emulator.reset()  # drop this key's rules from the shared emulator
+        if control is not gemini_emulator_control:
+            control.close()
 
 
 @pytest.fixture
