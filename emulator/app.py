@@ -19,6 +19,7 @@ from emulator.emulator import Emulator
 from emulator.errors import ApiError, Code, Internal
 from emulator.files.routes import routes as file_routes
 from emulator.generation.routes import routes as generation_routes
+from emulator.openai.routes import routes as openai_routes
 from emulator.routing import BasePathMiddleware
 from emulator.ui.routes import routes as ui_routes
 from emulator.web import JSONResponse
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
             yield
 
     app = Starlette(
-        routes=[*file_routes, *batch_routes, *generation_routes, *admin_routes, *ui_routes],
+        routes=[*file_routes, *batch_routes, *generation_routes, *openai_routes, *admin_routes, *ui_routes],
         middleware=[Middleware(BasePathMiddleware)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
         lifespan=lifespan,

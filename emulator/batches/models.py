@@ -62,6 +62,7 @@ class Batch:
     overhead_us: int = 0
     fate: dict[str, Any] | None = None  # a job fault decided at creation: outcome, at, code, message
     quirks: list[dict[str, Any]] | None = None  # production quirks (name + parameters), and their state
+    extra: dict[str, Any] | None = None  # what another API surface keeps with the batch (OpenAI metadata)
 
     def quirk(self, name: str) -> dict[str, Any] | None:
         return next((q for q in self.quirks or () if q["name"] == name), None)
@@ -95,3 +96,4 @@ class CreateBatch:
     inline_lines: list[bytes] | None
     priority: int | None = None
     webhook: dict[str, Any] | None = None
+    extra: dict[str, Any] | None = None

@@ -125,6 +125,7 @@ class BatchesService:
             update_us=now,
             priority=command.priority,
             webhook=command.webhook,
+            extra=command.extra,
             queue_us=_us(spans["queue_delay"].pick(timing.random())),
             latency_us=_us(spans["request_latency"].pick(timing.random())),
             overhead_us=_us(spans["batch_overhead"].pick(timing.random())),

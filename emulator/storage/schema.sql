@@ -65,7 +65,8 @@ CREATE TABLE IF NOT EXISTS batches (
     latency_us    INTEGER NOT NULL DEFAULT 0,
     overhead_us   INTEGER NOT NULL DEFAULT 0,
     fate          TEXT,
-    quirks        TEXT
+    quirks        TEXT,
+    extra         TEXT
 );
 CREATE INDEX IF NOT EXISTS batches_by_tenant ON batches (tenant, seq);
 CREATE INDEX IF NOT EXISTS batches_unfinished ON batches (finalized) WHERE finalized = 0;

@@ -76,6 +76,7 @@ _BATCH_COLS = (
     "overhead_us",
     "fate",
     "quirks",
+    "extra",
 )
 _BATCH_MUTABLE = tuple(
     c
@@ -124,6 +125,7 @@ def _batch_row(batch: Batch) -> dict[str, Any]:
     row["error"] = json.dumps(batch.error) if batch.error is not None else None
     row["fate"] = json.dumps(batch.fate) if batch.fate is not None else None
     row["quirks"] = json.dumps(batch.quirks) if batch.quirks else None
+    row["extra"] = json.dumps(batch.extra) if batch.extra is not None else None
     return row
 
 
@@ -136,6 +138,7 @@ def _batch(row: Any) -> tuple[int, Batch]:
     values["error"] = json.loads(values["error"]) if values["error"] else None
     values["fate"] = json.loads(values["fate"]) if values["fate"] else None
     values["quirks"] = json.loads(values["quirks"]) if values["quirks"] else None
+    values["extra"] = json.loads(values["extra"]) if values["extra"] else None
     return row[-1], Batch(**values)
 
 

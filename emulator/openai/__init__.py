@@ -1,0 +1,1 @@
+"""The OpenAI-compatible batch surface under `/v1beta/openai/` (files and batches)."""
