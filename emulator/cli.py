@@ -5,7 +5,10 @@ Precedence, lowest first: built-in defaults < the `--scenario` file < environmen
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,8 @@ import click
 from click.core import ParameterSource
 
 from emulator import __version__
-from emulator.config import PRESETS, ConfigError, Settings, load_scenario, preset_settings
+from emulator.config import PRESETS, ConfigError, Settings, load_scenario, preset_settings, scenario_path
+from emulator.logs import LOG_FORMATS
 
 _DEFAULTS = Settings()
 
@@ -123,54 +127,150 @@ def main() -> None:
     """
 
 
+def _common_options(command: Any) -> Any:
+    """The options `serve` and `print-config` share: scenario, preset, ephemeral, log format, flags."""
+    command = _with_flags(command)
+    command = click.option(
+        "--log-format",
+        type=click.Choice(LOG_FORMATS),
+        default="text",
+        envvar=_env("log_format"),
+        show_default=True,
+        show_envvar=True,
+        help="text: one readable line per request and per batch transition; json: one JSON object per line.",
+    )(command)
+    command = click.option(
+        "--ephemeral",
+        is_flag=True,
+        envvar=_env("ephemeral"),
+        show_envvar=True,
+        help="Keep state in a temporary directory removed at exit (overrides --data-dir).",
+    )(command)
+    command = click.option(
+        "--preset",
+        type=click.Choice(sorted(PRESETS)),
+        envvar=_env("preset"),
+        show_envvar=True,
+        help="Named latency settings (realistic: minutes of queueing, hours for big batches; use with --time-scale).",
+    )(command)
+    command = click.option(
+        "--scenario",
+        envvar=_env("scenario"),
+        show_envvar=True,
+        metavar="FILE|NAME",
+        help="A scenario file (TOML), or the name of a shipped one (fast, realistic, flaky-http, job-fails, "
+        "expires, partial-failures). Flags and environment variables override it.",
+    )(command)
+    return command
+
+
 @main.command()
-@click.option(
-    "--scenario",
-    envvar=_env("scenario"),
-    show_envvar=True,
-    metavar="FILE|NAME",
-    help="A scenario file (TOML), or the name of a shipped one (fast, realistic, flaky-http, job-fails, "
-    "expires, partial-failures). Flags and environment variables override it.",
-)
-@click.option(
-    "--preset",
-    type=click.Choice(sorted(PRESETS)),
-    envvar=_env("preset"),
-    show_envvar=True,
-    help="Named latency settings (realistic: minutes of queueing, hours for big batches; use with --time-scale).",
-)
-@click.option(
-    "--ephemeral",
-    is_flag=True,
-    envvar=_env("ephemeral"),
-    show_envvar=True,
-    help="Keep state in a temporary directory removed at exit (overrides --data-dir).",
-)
-@_with_flags
+@_common_options
 @click.pass_context
-def serve(ctx: click.Context, /, scenario: str | None, preset: str | None, ephemeral: bool, **options: Any) -> None:
-    """Serve the emulator until interrupted (SIGINT/SIGTERM)."""
+def serve(
+    ctx: click.Context,
+    /,
+    scenario: str | None,
+    preset: str | None,
+    ephemeral: bool,
+    log_format: str,
+    **options: Any,
+) -> None:
+    """Serve the emulator until interrupted (SIGINT/SIGTERM).
+
+    On SIGTERM, requests in flight finish (up to 10 s) and running batches stop at their last
+    checkpoint; they resume at the next start on the same --data-dir.
+    """
     import uvicorn
 
     from emulator.app import create_app
+    from emulator.logs import RequestLog, configure
 
     settings = settings_from(ctx, scenario, preset, ephemeral, options)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure(settings.log_level, log_format)
     where = "a temporary directory" if settings.data_dir is None else str(settings.data_dir.resolve())
-    click.echo(
+    banner = (
         f"gemini-batch-emulator {__version__}: state in {where}; "
-        f"set GOOGLE_GEMINI_BASE_URL=http://{settings.host}:{settings.port}",
-        err=True,
+        f"set GOOGLE_GEMINI_BASE_URL=http://{settings.host}:{settings.port}"
     )
+    if log_format == "json":
+        logging.getLogger("emulator").info(banner, extra={"event": "start", "dataDir": where})
+    else:
+        click.echo(banner, err=True)
     config = uvicorn.Config(
-        create_app(settings),
+        RequestLog(create_app(settings)),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        log_config=None,  # `configure` above routes uvicorn's loggers through our handler
+        access_log=False,  # RequestLog writes one line per request instead
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
     uvicorn.Server(config).run()
+
+
+@main.command("print-config")
+@_common_options
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object instead of a table.")
+@click.pass_context
+def print_config(
+    ctx: click.Context,
+    /,
+    scenario: str | None,
+    preset: str | None,
+    ephemeral: bool,
+    log_format: str,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """Show the settings `serve` would run with, given the same options and environment, and where
+    each value came from: default, scenario file, preset, environment or flag. Starts nothing."""
+    settings = settings_from(ctx, scenario, preset, ephemeral, options)
+    rows = [(name, _shown(name, getattr(settings, name)), source) for name, source in sources(ctx, scenario, preset)]
+    rows.append(("log_format", log_format, _source_of(ctx, "log_format")))
+    if as_json:
+        out = {
+            name: {"value": _json_value(name, getattr(settings, name, log_format)), "source": src}
+            for name, _, src in rows
+        }
+        click.echo(json.dumps(out, indent=2))
+        return
+    width = max(len(name) for name, _, _ in rows)
+    value_width = min(40, max(len(value) for _, value, _ in rows))
+    for name, value, source in [("setting", "value", "source"), *rows]:
+        click.echo(f"{name:<{width}}  {value:<{value_width}}  {source}")
+
+
+@main.command()
+@click.option(
+    "--url",
+    envvar=_env("healthcheck_url"),
+    show_envvar=True,
+    help="Health URL to probe (default: http://127.0.0.1:$GEMINI_EMULATOR_PORT/_emulator/health).",
+)
+@click.option("--timeout", type=float, default=3.0, show_default=True, help="Seconds to wait for an answer.")
+def healthcheck(url: str | None, timeout: float) -> None:
+    """Exit 0 if the emulator answers its health check, 1 otherwise: the image's HEALTHCHECK (no curl
+    needed). Reads GEMINI_EMULATOR_HOST and GEMINI_EMULATOR_PORT as `serve` does."""
+    import urllib.error
+    import urllib.request
+
+    if url is None:
+        host = os.environ.get(_env("host"), _DEFAULTS.host)
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+        host = f"[{host}]" if ":" in host else host
+        url = f"http://{host}:{os.environ.get(_env('port'), _DEFAULTS.port)}/_emulator/health"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            body = json.loads(response.read() or b"{}")
+            healthy = response.status == 200 and body.get("status") == "ok"
+    except (OSError, ValueError) as exc:
+        click.echo(f"unhealthy: {url}: {exc}", err=True)
+        raise SystemExit(1) from None
+    if not healthy:
+        click.echo(f"unhealthy: {url}: {body}", err=True)
+        raise SystemExit(1)
 
 
 def settings_from(
@@ -189,3 +289,58 @@ def settings_from(
         return Settings(**values)
     except ConfigError as exc:
         raise click.BadParameter(str(exc)) from exc
+
+
+def _source_of(ctx: click.Context, param: str) -> str:
+    """Where a click parameter's value came from, or "default"."""
+    source = ctx.get_parameter_source(param)
+    if source is ParameterSource.COMMANDLINE:
+        return "flag --" + param.replace("_", "-")
+    if source is ParameterSource.ENVIRONMENT:
+        return "environment " + _env(param)
+    return "default"
+
+
+def sources(ctx: click.Context, scenario: str | None, preset: str | None) -> list[tuple[str, str]]:
+    """Every Settings field with where its effective value came from, following `settings_from`'s
+    precedence: flag or environment, else the preset, else the scenario file, else the default."""
+    from_scenario = set(load_scenario(scenario)) if scenario else set()
+    from_preset = set(preset_settings(preset)) if preset else set()
+    scenario_file = str(scenario_path(scenario)) if scenario else ""
+    flags = {flag.field for flag in _FLAGS}
+    out = []
+    for item in dataclasses.fields(Settings):
+        name = item.name
+        given = _source_of(ctx, name) if name in flags else "default"
+        if name == "data_dir" and ctx.params.get("ephemeral"):
+            given = _source_of(ctx, "ephemeral")
+        if given != "default":
+            out.append((name, given))
+        elif name in from_preset:
+            out.append((name, f"preset {preset} ({_source_of(ctx, 'preset')})"))
+        elif name in from_scenario:
+            out.append((name, f"scenario {scenario_file}"))
+        else:
+            out.append((name, "default"))
+    return out
+
+
+def _shown(name: str, value: Any) -> str:
+    if value is None:
+        return {
+            "data_dir": "(a temporary directory)",
+            "public_url": "(from each request's Host)",
+            "clock_start": "(now, at first start)",
+        }.get(name, "-")
+    if name == "faults":
+        wire = value.to_wire()
+        return json.dumps(wire, separators=(",", ":")) if any(wire.values()) else "none"
+    return str(value)
+
+
+def _json_value(name: str, value: Any) -> Any:
+    if name == "faults":
+        return value.to_wire()
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)

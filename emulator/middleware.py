@@ -1,4 +1,4 @@
-"""Per-operation ASGI middleware: the request journal, HTTP faults and response latency.
+"""Per-operation ASGI middleware: the request journal, metrics, HTTP faults and response latency.
 
 Wraps each API route (not the control plane), so it knows the operation by name (`batches.get`)
 without parsing URLs. A fault answers before the endpoint runs: an error in Google's shape (with
@@ -18,6 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.errors import ApiError, Code
 from emulator.ids import tenant_for_key
+from emulator.logs import note_operation
+from emulator.metrics import Metrics
 from emulator.policy import HttpFault
 from emulator.web import JSONResponse, api_key_of
 
@@ -45,6 +47,7 @@ class OperationMiddleware:
         started = time.perf_counter()
         status = 500
         fault = emulator.controls.http_fault(operation, tenant)
+        note_operation(operation, tenant, fault.id if fault is not None else None)
         delay = emulator.settings.http_latency + (fault.delay if fault else 0.0)
         try:
             if delay:
@@ -74,6 +77,8 @@ class OperationMiddleware:
         finally:
             params = scope.get("path_params", {})
             resource = next((prefix + params[p] for p, prefix in _RESOURCE_PARAMS.items() if p in params), None)
+            elapsed = time.perf_counter() - started
+            Metrics.of(scope["app"]).observe_request(operation, status, elapsed)
             emulator.controls.record(
                 time_us=emulator.clock.now_us(tenant),
                 operation=operation,
@@ -82,7 +87,7 @@ class OperationMiddleware:
                 status=status,
                 tenant=tenant,
                 resource=resource,
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                duration_ms=round(elapsed * 1000, 3),
                 fault=fault.id if fault is not None else None,
             )
 

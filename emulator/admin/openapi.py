@@ -157,6 +157,12 @@ def openapi_document(version: str) -> dict[str, Any]:
                 ),
             },
             "/_emulator/openapi.json": {"get": _op("This document")},
+            "/_emulator/metrics": {
+                "get": _op(
+                    "Prometheus metrics: requests, batches by state, lines processed, queue depth, rate",
+                    ok={"200": {"description": "Prometheus text format 0.0.4", "content": {"text/plain": {}}}},
+                )
+            },
         },
         "components": {
             "schemas": {

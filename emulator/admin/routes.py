@@ -23,6 +23,7 @@ from emulator.clock import parse_time, rfc3339
 from emulator.controls import JournalEntry
 from emulator.errors import InvalidArgument, NotFound
 from emulator.ids import tenant_for_key
+from emulator.metrics import metrics
 from emulator.policy import parse_faults
 from emulator.routing import control_route as _route
 from emulator.web import JSONResponse, emulator_of, read_json
@@ -264,4 +265,5 @@ routes = [
     _route("/responses", set_responses, "PUT"),
     _route("/responses", get_responses, "GET"),
     _route("/openapi.json", openapi, "GET"),
+    _route("/metrics", metrics, "GET"),
 ]
