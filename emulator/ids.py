@@ -14,13 +14,9 @@ _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def stable_digest(*parts: str | bytes) -> bytes:
-    """A SHA-256 over the parts, unambiguous about where one part ends."""
-    h = hashlib.sha256()
-    for part in parts:
-        data = part.encode() if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "big"))
-        h.update(data)
-    return h.digest()
+    """A SHA-256 over the parts, unambiguous about where one part ends (each is length-prefixed)."""
+    encoded = [part.encode() if isinstance(part, str) else part for part in parts]
+    return hashlib.sha256(b"".join(len(p).to_bytes(8, "big") + p for p in encoded)).digest()
 
 
 def derive_rng(seed: int, *keys: str | bytes) -> random.Random:

@@ -78,7 +78,8 @@ def answer_line(raw: bytes, index: int, ctx: LineContext) -> tuple[bytes, bool]:
             key_for_rules = metadata.get("key")
         else:
             key_for_rules = key
-        response = _respond(camelize(request), index, key_for_rules, ctx)
+        # Without an underscore anywhere in the line, no field name is snake_case: skip the walk.
+        response = _respond(camelize(request) if b"_" in raw else request, index, key_for_rules, ctx)
     except ApiError as error:
         return _render(ctx, key, metadata, "error", error.status() if ctx.inline else error.line_error()), False
     return _render(ctx, key, metadata, "response", response), True

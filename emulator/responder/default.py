@@ -324,6 +324,9 @@ def _media_notes(contents: list[Any], info: RequestInfo) -> str:
     return " ".join(notes) + " " if notes else ""
 
 
+_WORD_FOR_BYTE = [_WORDS[b % len(_WORDS)] for b in range(256)]
+
+
 def _sentences(digest: bytes) -> str:
     """Two to four sentences of 6-14 words, every choice read from a stream derived from `digest`
     (cheaper than seeding a `random.Random` per request: this runs once per batch line)."""
@@ -333,7 +336,7 @@ def _sentences(digest: bytes) -> str:
     at = 1 + count
     for i in range(count):
         length = 6 + stream[1 + i] % 9
-        words = [_WORDS[b % len(_WORDS)] for b in stream[at : at + length]]
+        words = [_WORD_FOR_BYTE[b] for b in stream[at : at + length]]
         at += length
         sentences.append(" ".join(words).capitalize() + ".")
     return " ".join(sentences)
