@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -27,6 +28,7 @@ from tests.servers import ProcessServer, ThreadServer, thread_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ["fast", "realistic", "flaky-http", "job-fails", "expires", "partial-failures"]
+SETTINGS_FIELDS = {f.name for f in dataclasses.fields(Settings)}
 ONE = [{"contents": [{"parts": [{"text": "Hi"}], "role": "user"}]}]
 
 
@@ -54,8 +56,9 @@ def settings_for(*args: str) -> Settings:
     """What `serve ARGS` would run with (environment included), through the command's own code."""
     ctx = serve.make_context("serve", list(args))
     params = dict(ctx.params)
+    options = {name: value for name, value in params.items() if name in SETTINGS_FIELDS}  # not --log-format
     with ctx:
-        return settings_from(ctx, params.pop("scenario"), params.pop("preset"), params.pop("ephemeral"), params)
+        return settings_from(ctx, params["scenario"], params["preset"], params["ephemeral"], options)
 
 
 def write(path: Path, text: str) -> Path:
@@ -77,13 +80,18 @@ def test_every_shipped_scenario_loads_by_name_and_by_path(name: str) -> None:
     assert settings.data_dir is None
 
 
-def test_the_shipped_set_is_what_the_docs_list() -> None:
+def test_the_shipped_set_includes_what_the_docs_list() -> None:
     (directory,) = [d for d in shipped_scenario_dirs() if d.resolve() == (ROOT / "fixtures" / "scenarios").resolve()]
-    assert sorted(p.stem for p in directory.glob("*.toml")) == sorted(SHIPPED)
+    assert set(SHIPPED) <= {p.stem for p in directory.glob("*.toml")}
     scenarios_doc = (ROOT / "docs" / "scenarios.md").read_text()
     fixtures_readme = (ROOT / "fixtures" / "README.md").read_text()
     for name in SHIPPED:
         assert f"| `{name}` |" in scenarios_doc and f"| `{name}` |" in fixtures_readme
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "fixtures" / "scenarios").glob("*.toml")), ids=lambda p: p.stem)
+def test_every_scenario_file_in_the_fixtures_builds_settings(path: Path) -> None:
+    Settings(**load_scenario(path.stem))
 
 
 def test_fast_batches_are_done_when_the_runner_is_idle() -> None:
@@ -351,14 +359,9 @@ def test_a_bad_seed_file_stops_the_emulator_naming_the_file(tmp_path: Path) -> N
     server.stop()
 
 
-# --- bugs found while writing these tests (strict xfails: they fail once fixed) ------------------------
+# --- regressions: bugs found while writing these tests ---------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: scenario values of the wrong type reach Settings unchecked: a TypeError traceback (or, for "
-    "seed, silent acceptance) instead of exit 2 naming the key",
-)
 @pytest.mark.parametrize(
     ("text", "named"),
     [
@@ -372,27 +375,19 @@ def test_a_bad_seed_file_stops_the_emulator_naming_the_file(tmp_path: Path) -> N
     ],
     ids=["time_scale", "max_active_batches", "http", "request_error_rate", "seed", "log_level", "responder"],
 )
-def test_bug_wrong_types_in_a_scenario_are_named(tmp_path: Path, text: str, named: str) -> None:
+def test_wrong_types_in_a_scenario_are_named(tmp_path: Path, text: str, named: str) -> None:
     scenario = write(tmp_path / "broken.toml", text)
     result = invoke("serve", "--ephemeral", "--scenario", str(scenario))
     assert result.exit_code == 2 and named in result.output
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: a TOML datetime for [clock] start raises AttributeError ('datetime' has no 'strip')"
-)
-def test_bug_a_toml_datetime_is_a_clock_start(tmp_path: Path) -> None:
+def test_a_toml_datetime_is_a_clock_start(tmp_path: Path) -> None:
     scenario = write(tmp_path / "s.toml", "[clock]\nstart = 2026-01-01T00:00:00Z\n")
-    assert settings_for("--scenario", str(scenario)).clock_start is not None
+    assert settings_for("--scenario", str(scenario)).clock_start == "2026-01-01T00:00:00+00:00"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: seeding a batch with an unknown state or kind answers 500 INTERNAL (a ValueError from "
-    "BatchState/BatchKind), after creating the batch as PENDING",
-)
 @pytest.mark.parametrize("item", [{"state": "BOGUS"}, {"kind": "bogus"}], ids=["state", "kind"])
-def test_bug_seeding_an_unknown_state_or_kind_is_a_400(item: dict[str, str]) -> None:
+def test_seeding_an_unknown_state_or_kind_is_a_400_and_creates_nothing(item: dict[str, str]) -> None:
     with thread_server(Settings(data_dir=None)) as server:
         document = {"batches": [{"name": "batches/x", "requests": ONE, **item}]}
         response = httpx.post(f"{server.url}/_emulator/seed", json=document)
@@ -406,12 +401,7 @@ def shared_real_clock() -> Iterator[ThreadServer]:
         yield server
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the runner sweeps expired files by the shared clock (JobRunner._sweep_files uses "
-    "clock.now_us() without a tenant), so a key whose clock was set back loses its files at once",
-)
-def test_bug_a_key_with_its_clock_set_back_keeps_its_files(shared_real_clock: ThreadServer) -> None:
+def test_a_key_with_its_clock_set_back_keeps_its_files(shared_real_clock: ThreadServer) -> None:
     control, client = EmulatorControl(shared_real_clock.url), make_client(shared_real_clock.url, "past")
     control.set_time("2020-01-01T00:00:00Z", api_key="past")
     uploaded = client.files.upload(file=io.BytesIO(b"x"), config={"mime_type": "text/plain"})
