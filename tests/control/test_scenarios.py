@@ -7,6 +7,7 @@ import dataclasses
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from google.genai import errors
 
 from emulator import Settings
 from emulator.cli import main, serve, settings_from
-from emulator.config import load_scenario, shipped_scenario_dirs
+from emulator.config import _TABLES, PRESETS, load_scenario, shipped_scenario_dirs
 from emulator.control import EmulatorControl
 from emulator.policy import Span
 from tests.sdk.helpers import make_client, request_line, wait_done
@@ -87,6 +88,33 @@ def test_the_shipped_set_includes_what_the_docs_list() -> None:
     fixtures_readme = (ROOT / "fixtures" / "README.md").read_text()
     for name in SHIPPED:
         assert f"| `{name}` |" in scenarios_doc and f"| `{name}` |" in fixtures_readme
+
+
+def test_the_docs_name_every_scenario_key() -> None:
+    """fixtures/README.md and docs/scenarios.md document the whole format: every table and key."""
+    readme = (ROOT / "fixtures" / "README.md").read_text()
+    scenarios_doc = (ROOT / "docs" / "scenarios.md").read_text()
+    for table, keys in _TABLES.items():
+        if table:
+            assert f"`[{table}]`" in readme and f"[{table}]" in scenarios_doc
+        for key in keys:
+            assert f"`{key}`" in readme, key
+            assert re.search(rf"^(# )?{key} = ", scenarios_doc, re.M), key
+    for kind in ("http", "job", "line"):
+        assert f"`[[faults.{kind}]]`" in readme and f"[[faults.{kind}]]" in scenarios_doc
+    for preset in PRESETS:
+        assert f"| `{preset}` |" in readme
+
+
+def test_the_documented_example_of_the_format_is_a_valid_scenario(tmp_path: Path) -> None:
+    doc = (ROOT / "docs" / "scenarios.md").read_text()
+    (example,) = [block for block in re.findall(r"```toml\n(.*?)```", doc, re.S) if "[[faults.line]]" in block]
+    values = load_scenario(str(write(tmp_path / "example.toml", example)))
+    settings = Settings(**values)
+    assert (settings.seed, settings.clock, settings.time_scale) == (7, "manual", 3600)
+    assert settings.queue_delay == Span(60, 600) and settings.request_latency == Span(0.5, 0.5)
+    assert [len(rules) for rules in (settings.faults.http, settings.faults.job, settings.faults.line)] == [1, 1, 1]
+    assert settings.seed_file == tmp_path / "seed.toml"
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "fixtures" / "scenarios").glob("*.toml")), ids=lambda p: p.stem)
