@@ -52,10 +52,15 @@ def configure(level: str = "info", fmt: str = "text", stream: IO[str] | None = N
     for old in root.handlers[:]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
-        logging.getLogger(name).handlers.clear()
-        logging.getLogger(name).propagate = True
+    # --log-level is about the emulator (and the server in front of it); libraries underneath
+    # (aiosqlite logs every statement at debug) say only what goes wrong.
+    numeric = logging.getLevelName(level.upper())
+    root.setLevel(max(numeric, logging.WARNING))
+    for name in ("emulator", "uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
+        logger = logging.getLogger(name)
+        logger.setLevel(numeric)
+        logger.handlers.clear()
+        logger.propagate = True
     return handler
 
 
@@ -190,4 +195,4 @@ def _log_request(scope: Scope, status: int, ms: float, info: RequestInfo) -> Non
         "apiKey": info.api_key,
         "fault": info.fault,
     }
-    request_log.log(level, " ".join(parts), extra=extra)
+    request_log.log(level, " ".join(parts), extra={k: v for k, v in extra.items() if v is not None})
