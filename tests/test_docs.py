@@ -126,3 +126,13 @@ def test_markers_are_read_with_their_settings(tmp_path: Path) -> None:
     assert second.line == 8
     assert examples_in(doc) == ["print(1)\n", "print(2)\n"]
     Settings(data_dir=None, **second.settings)  # what a dedicated emulator is built from
+
+
+def test_the_control_plane_page_lists_every_route() -> None:
+    from emulator.admin.routes import routes
+
+    doc = (ROOT / "docs" / "control-plane.md").read_text()
+    for route in routes:
+        path = re.escape(re.sub(r"\{[^}]*\}", "{id}", route.path))
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            assert re.search(rf"{method}[^|\n]*?{path}(?![\w/{{:.-])", doc), f"{method} {route.path}"

@@ -100,7 +100,7 @@ def test_the_docs_name_every_scenario_key() -> None:
         for key in keys:
             assert f"`{key}`" in readme, key
             assert re.search(rf"^(# )?{key} = ", scenarios_doc, re.M), key
-    for kind in ("http", "job", "line"):
+    for kind in ("http", "job", "line", "quirk"):
         assert f"`[[faults.{kind}]]`" in readme and f"[[faults.{kind}]]" in scenarios_doc
     for preset in PRESETS:
         assert f"| `{preset}` |" in readme
@@ -113,7 +113,8 @@ def test_the_documented_example_of_the_format_is_a_valid_scenario(tmp_path: Path
     settings = Settings(**values)
     assert (settings.seed, settings.clock, settings.time_scale) == (7, "manual", 3600)
     assert settings.queue_delay == Span(60, 600) and settings.request_latency == Span(0.5, 0.5)
-    assert [len(rules) for rules in (settings.faults.http, settings.faults.job, settings.faults.line)] == [1, 1, 1]
+    faults = settings.faults
+    assert [len(rules) for rules in (faults.http, faults.job, faults.line, faults.quirk)] == [1, 1, 1, 1]
     assert settings.seed_file == tmp_path / "seed.toml"
 
 
