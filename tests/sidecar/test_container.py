@@ -1,0 +1,192 @@
+"""The image, run as Docker would run it, minus Docker: the Dockerfile's ENTRYPOINT and HEALTHCHECK,
+word for word, on the host, with the Dockerfile's ENV and the variables the examples set (only the
+address and the data directory are overridden: loopback, a free port, a temporary /data).
+
+It becomes healthy, serves the examples' SDK workflow (docs/ci/smoke.py), stops on SIGTERM with a
+job in flight and resumes it on the same volume with every line answered exactly once; its logs are
+what --log-format promises; the testcontainers example runs against it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import orjson
+import pytest
+from google import genai
+from google.genai import types
+
+from tests.sidecar.image import COMPOSE, ROOT, Container, example_env, healthcheck, seconds
+
+pytestmark = pytest.mark.slow
+
+LINES = 2000
+T = TypeVar("T")
+
+
+def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 60.0) -> T:
+    deadline = time.monotonic() + timeout
+    while (value := probe()) is None or value is False:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+    return value
+
+
+@pytest.fixture
+def containers() -> Iterator[list[Container]]:
+    made: list[Container] = []
+    yield made
+    for container in made:
+        container.kill()
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    """Every line of the log, each of which must be one JSON object."""
+    out = []
+    for line in text.splitlines():
+        try:
+            out.append(orjson.loads(line))
+        except orjson.JSONDecodeError:
+            raise AssertionError(f"not a JSON line: {line!r}") from None
+    return out
+
+
+def checkpoint(data_dir: Path, name: str) -> tuple[str, int]:
+    """(state, lines answered) as the stopped container left them on its volume."""
+    db = sqlite3.connect(f"file:{data_dir / 'emulator.sqlite3'}?mode=ro", uri=True)
+    try:
+        row = db.execute("SELECT state, lines_done FROM batches WHERE id = ?", (name.split("/")[1],)).fetchone()
+    finally:
+        db.close()
+    return row[0], row[1]
+
+
+def test_entrypoint_serves_the_sdk_workflow_and_resumes_a_job_after_sigterm(
+    tmp_path: Path, containers: list[Container]
+) -> None:
+    data = tmp_path / "volume"
+    env = example_env(COMPOSE)  # as docker-compose.yml and the CI examples configure it
+    container = Container(tmp_path, data, env)
+    containers.append(container)
+    assert not container.healthy(), "healthy before it started"
+
+    container.start()
+    took = container.wait_healthy()
+    assert took < seconds(healthcheck()[0]["start-period"]), "healthy within the start period"
+
+    smoke = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "ci" / "smoke.py")],
+        env={**os.environ, "GOOGLE_GEMINI_BASE_URL": container.url, "GOOGLE_API_KEY": "any-key"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert smoke.returncode == 0, smoke.stderr + container.logs()
+    assert smoke.stdout.startswith("ok: batches/")
+
+    # A job long enough to be interrupted: 2 ms per line for new batches, set at run time.
+    httpx.patch(f"{container.url}/_emulator/config", json={"latency": {"request_latency": 0.002}}).raise_for_status()
+    client = genai.Client(api_key="resume", http_options={"base_url": container.url})
+    requests = tmp_path / "requests.jsonl"
+    requests.write_bytes(
+        b"".join(
+            orjson.dumps({"key": f"k{i}", "request": {"contents": [{"parts": [{"text": f"line {i}"}]}]}}) + b"\n"
+            for i in range(LINES)
+        )
+    )
+    uploaded = client.files.upload(file=requests, config=types.UploadFileConfig(mime_type="jsonl"))
+    assert uploaded.name is not None
+    job = client.batches.create(model="gemini-2.5-flash", src=uploaded.name)
+    assert job.name is not None
+    name = job.name
+
+    def running() -> bool:
+        op = httpx.get(f"{container.url}/v1beta/{name}", headers={"x-goog-api-key": "resume"}).json()
+        done = int(op["metadata"].get("batchStats", {}).get("successfulRequestCount", 0))
+        return op["metadata"]["state"] == "BATCH_STATE_RUNNING" and done > 0
+
+    wait_for("the batch to be under way", running)
+    client.close()
+    status = container.stop()  # docker stop: SIGTERM, 10 s grace
+    assert status in (0, -15), container.logs()
+    state, done = checkpoint(data, name)
+    assert state == "BATCH_STATE_RUNNING" and 0 < done < LINES, (state, done)
+
+    container.start()  # docker start: the same volume, the same settings
+    container.wait_healthy()
+    client = genai.Client(api_key="resume", http_options={"base_url": container.url})
+    finished = wait_for("the batch to finish", lambda: (j := client.batches.get(name=name)).done and j)
+    assert finished.state == types.JobState.JOB_STATE_SUCCEEDED
+    assert finished.dest is not None and finished.dest.file_name is not None
+    output = client.files.download(file=finished.dest.file_name)
+    client.close()
+    keys = [orjson.loads(line)["key"] for line in output.splitlines()]
+    assert keys == [f"k{i}" for i in range(LINES)], "every line exactly once, in order"
+
+    metrics = httpx.get(f"{container.url}/_emulator/metrics").text
+    assert 'gemini_emulator_batches{state="BATCH_STATE_SUCCEEDED"} 2' in metrics
+    assert 'gemini_emulator_lines_processed_total{result="succeeded"} 2020' in metrics
+    assert container.stop() in (0, -15)
+
+    # GEMINI_EMULATOR_LOG_FORMAT=json (from the examples): every line of both runs is JSON.
+    records = json_lines(container.logs())
+    requests_seen = {r.get("operation") for r in records if r.get("event") == "request"}
+    assert {"files.upload", "files.upload.chunk", "batches.create", "batches.get", "files.download"} <= requests_seen
+    transitions = [r["state"] for r in records if r.get("event") == "batch" and r["batch"] == name]
+    assert transitions == ["BATCH_STATE_RUNNING", "BATCH_STATE_SUCCEEDED"], transitions
+    assert any("Application shutdown complete" in r["message"] for r in records)
+
+
+def test_log_format_flag_after_the_image_name_beats_the_environment(
+    tmp_path: Path, containers: list[Container]
+) -> None:
+    """`docker run ... image --log-format text`: readable lines, one per request and per transition."""
+    env = {**example_env(COMPOSE), "GEMINI_EMULATOR_QUEUE_DELAY": "0.2"}
+    container = Container(tmp_path, tmp_path / "volume", env, "--log-format", "text")
+    containers.append(container)
+    container.start().wait_healthy()
+    body = {
+        "batch": {"inputConfig": {"requests": {"requests": [{"request": {"contents": [{"parts": [{"text": "hi"}]}]}}]}}}
+    }
+    url = f"{container.url}/v1beta/models/gemini-2.5-flash:batchGenerateContent"
+    name = httpx.post(url, json=body, headers={"x-goog-api-key": "k"}).json()["name"]
+    httpx.get(f"{container.url}/_emulator/wait-idle").raise_for_status()
+    httpx.get(f"{container.url}/v1beta/files/nope", headers={"x-goog-api-key": "k"})
+    container.stop()
+    lines = container.logs().splitlines()
+    request_lines = [line for line in lines if " emulator.requests: " in line]
+    created = next(line for line in request_lines if "batches.create" in line)
+    assert ":batchGenerateContent 200 " in created and "key=key-" in created and "INFO" in created
+    assert any(" /v1beta/files/nope 403 " in line and "files.get" in line for line in request_lines)
+    assert not any("/_emulator/health" in line for line in lines), "health checks are debug-level noise"
+    assert any(line.endswith(f"{name} PENDING→RUNNING (1 requests)") for line in lines)
+    assert any(f"{name} SUCCEEDED (1 ok, 0 failed)" in line for line in lines)
+    assert not any(line.startswith("{") for line in lines)
+
+
+def test_the_testcontainers_example_runs_against_the_entrypoint(tmp_path: Path) -> None:
+    shim = Path(__file__).resolve().parent / "shim"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_EMULATOR_", "PYTEST_"))},
+        "PYTHONPATH": os.pathsep.join([str(shim), str(ROOT)]),
+        "SIDECAR_SHIM_WORKDIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "docs/ci/testcontainers_example.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
