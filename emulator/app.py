@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator.admin.routes import routes as admin_routes
+from emulator.auth import AuthMiddleware
 from emulator.batches.routes import routes as batch_routes
 from emulator.config import Settings
 from emulator.emulator import Emulator
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
 
     app = Starlette(
         routes=[*file_routes, *batch_routes, *generation_routes, *openai_routes, *admin_routes, *ui_routes],
-        middleware=[Middleware(BasePathMiddleware)],
+        middleware=[Middleware(BasePathMiddleware), Middleware(AuthMiddleware)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
         lifespan=lifespan,
     )

@@ -56,7 +56,10 @@ class Settings:
     responder: which fake model answers: "default", "echo", "fixed:<text>" or "module:callable".
     responses: a rule file (TOML or JSON) of scripted answers, matched before the responder.
     seed_file: files and batches (JSON or TOML) created at start-up, unless already there.
-    max_*, file_retention, batch_expiry: the real service's limits, each adjustable.
+    max_*, file_retention, batch_expiry: the real service's limits, each adjustable (max_request_bytes:
+        a JSON request body; max_line_bytes: one JSONL line; max_batch_requests: lines in one batch).
+    api_keys: when set, only these keys are accepted (403 without a key, 400 with another one).
+    control_token: when set, the control plane and dashboard require it (`Authorization: Bearer`).
     """
 
     host: str = "127.0.0.1"
@@ -82,6 +85,11 @@ class Settings:
     max_storage_bytes: int = 20 * GIB
     max_inline_bytes: int = 20 * MIB
     max_active_batches: int = 100
+    max_request_bytes: int = 64 * MIB
+    max_line_bytes: int = 20 * MIB
+    max_batch_requests: int | None = None
+    api_keys: tuple[str, ...] = ()
+    control_token: str | None = None
     file_retention: float = 48 * HOUR
     batch_expiry: float = 48 * HOUR
 
@@ -108,7 +116,18 @@ class Settings:
         for name in ("http_latency", "file_retention", "batch_expiry"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must be >= 0, not {getattr(self, name)}.")
-        for name in ("max_file_bytes", "max_storage_bytes", "max_inline_bytes", "max_active_batches"):
+        if self.max_batch_requests is not None and self.max_batch_requests < 1:
+            raise ConfigError(f"max_batch_requests must be >= 1, not {self.max_batch_requests}.")
+        if any(not key for key in self.api_keys):
+            raise ConfigError("api_keys must not contain an empty key.")
+        for name in (
+            "max_file_bytes",
+            "max_storage_bytes",
+            "max_inline_bytes",
+            "max_active_batches",
+            "max_request_bytes",
+            "max_line_bytes",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, not {getattr(self, name)}.")
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
@@ -157,6 +176,9 @@ _TABLES: dict[str, dict[str, str]] = {
         "preset": "preset",
     },
     "limits": {
+        "max_request_bytes": "max_request_bytes",
+        "max_line_bytes": "max_line_bytes",
+        "max_batch_requests": "max_batch_requests",
         "max_file_bytes": "max_file_bytes",
         "max_storage_bytes": "max_storage_bytes",
         "max_inline_bytes": "max_inline_bytes",
@@ -254,7 +276,17 @@ def scenario_settings(data: dict[str, Any], *, base_dir: Path | None = None) -> 
     return out
 
 
-_INTS = {"seed", "port", "max_file_bytes", "max_storage_bytes", "max_inline_bytes", "max_active_batches"}
+_INTS = {
+    "seed",
+    "port",
+    "max_file_bytes",
+    "max_storage_bytes",
+    "max_inline_bytes",
+    "max_active_batches",
+    "max_request_bytes",
+    "max_line_bytes",
+    "max_batch_requests",
+}
 _FLOATS = {"time_scale", "http_latency", "request_error_rate", "file_retention", "batch_expiry"}
 _STRINGS = {"clock", "clock_start", "public_url", "log_level", "responder", "host"}
 

@@ -71,20 +71,25 @@ class ApiError(Exception):
         code: Code | None = None,
         headers: dict[str, str] | None = None,
         http_status: int | None = None,
+        details: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code: Code = code or self.default_code
         self.headers = headers or {}
         self._http_status = http_status
+        self.details = details
 
     @property
     def http_status(self) -> int:
         return self._http_status or self.code.http
 
     def http_body(self) -> dict[str, Any]:
-        """The out-of-band envelope: `{"error": {"code": <HTTP>, "message", "status"}}`."""
-        return {"error": {"code": self.http_status, "message": self.message, "status": self.code.name}}
+        """The out-of-band envelope: `{"error": {"code": <HTTP>, "message", "status"}}` (+ `details`)."""
+        error: dict[str, Any] = {"code": self.http_status, "message": self.message, "status": self.code.name}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
 
     def status(self) -> dict[str, Any]:
         """The in-band `google.rpc.Status` (gRPC number), without `details` (the SDK types them as strings)."""

@@ -52,7 +52,19 @@ def tenant_of(request: Request) -> str:
 
 
 async def read_json(request: Request) -> dict[str, Any]:
-    body = await request.body()
+    """The JSON object in the body ({} when empty), refused past `max_request_bytes` without reading
+    more than that into memory."""
+    limit = emulator_of(request).settings.max_request_bytes
+    announced = request.headers.get("content-length", "")
+    if announced.isdigit() and int(announced) > limit:
+        raise InvalidArgument(f"Request payload size exceeds the limit: {limit} bytes.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise InvalidArgument(f"Request payload size exceeds the limit: {limit} bytes.")
+        chunks.append(chunk)
+    body = b"".join(chunks)
     if not body.strip():
         return {}
     try:

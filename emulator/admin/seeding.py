@@ -17,6 +17,7 @@ already exist are skipped, so a seed file can be applied at every start.
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,9 @@ from emulator.ids import ANONYMOUS, tenant_for_key
 
 if TYPE_CHECKING:
     from emulator.emulator import Emulator
+
+
+_BATCH_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
 def _owner(item: dict[str, Any], default: str) -> str:
@@ -87,8 +91,11 @@ async def _seed_file(emulator: Emulator, item: dict[str, Any], tenant: str) -> s
 async def _seed_batch(emulator: Emulator, item: dict[str, Any], tenant: str) -> str | None:
     name = pick(item, "name")
     batch_id = str(name).removeprefix("batches/") if name else None
-    if batch_id is not None and (not batch_id or "/" in batch_id):
-        raise InvalidArgument(f"Invalid seeded batch name {name!r}: expected batches/<id>.")
+    if batch_id is not None and not _BATCH_ID.match(batch_id):
+        raise InvalidArgument(
+            f"Invalid seeded batch name {name!r}: expected batches/<id>, the id 1-64 lowercase letters, digits "
+            "or dashes."
+        )
     if batch_id is not None and await emulator.store.find_batch(batch_id) is not None:
         return None
     try:

@@ -38,6 +38,7 @@ class LineContext:
     responder: Responder
     faults: tuple[LineFault, ...] = ()
     files: FileLookup | None = None
+    max_line_bytes: int = 20 * 1024 * 1024
 
 
 def is_request_line(raw: bytes) -> bool:
@@ -48,6 +49,14 @@ def is_request_line(raw: bytes) -> bool:
 def model_name(model: str) -> str:
     """`gemini-2.5-flash` → `models/gemini-2.5-flash`; `tunedModels/...` and `models/...` stay."""
     return model if model.startswith(("models/", "tunedModels/")) else f"models/{model}"
+
+
+def too_long_line(head: bytes, index: int, ctx: LineContext) -> tuple[bytes, bool]:
+    """The error result for a line longer than `max_line_bytes` (`head` is its beginning)."""
+    found = _KEY.search(head) if not ctx.inline else None
+    key = orjson.loads(found.group(1)) if found is not None else _MISSING
+    error = InvalidArgument(f"Request #{index + 1} is larger than the limit of {ctx.max_line_bytes} bytes.")
+    return _render(ctx, key, _MISSING, "error", error.status() if ctx.inline else error.line_error()), False
 
 
 def answer_line(raw: bytes, index: int, ctx: LineContext) -> tuple[bytes, bool]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from emulator.batches.lines import LineContext, answer_line, is_request_line
+from emulator.batches.lines import LineContext, answer_line, is_request_line, too_long_line
 
 _READ_BLOCK = 1 << 20
 
@@ -39,10 +40,15 @@ def answer_chunk(
     with input_path.open("rb") as fin:
         fin.seek(input_offset)
         while len(out) < max_lines:
-            raw = fin.readline()
+            raw = fin.readline(ctx.max_line_bytes + 1)
             if not raw:
                 at_end = True
                 break
+            if len(raw) > ctx.max_line_bytes and not raw.endswith(b"\n"):
+                _skip_rest_of_line(fin)  # never hold an over-long line in memory
+                line, ok = too_long_line(raw[:4096], first_index + len(out), ctx)
+                out.append(line)
+                continue
             if not is_request_line(raw):
                 continue
             line, ok = answer_line(raw, first_index + len(out), ctx)
@@ -55,6 +61,12 @@ def answer_chunk(
         fout.truncate()
         fout.write(data)
     return ChunkResult(new_input_offset, output_offset + len(data), len(out), successes, at_end)
+
+
+def _skip_rest_of_line(fin: BinaryIO) -> None:
+    while block := fin.readline(_READ_BLOCK):
+        if block.endswith(b"\n"):
+            return
 
 
 def count_requests(path: Path) -> int:

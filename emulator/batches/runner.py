@@ -195,6 +195,7 @@ class JobRunner:
             responder=self._responder,
             faults=self._controls.line_faults(batch.tenant),
             files=_lookup(files),
+            max_line_bytes=self._settings.max_line_bytes,
         )
 
     async def _finalize(self, batch: Batch, expect: BatchState | None = None) -> None:

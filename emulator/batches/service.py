@@ -94,6 +94,10 @@ class BatchesService:
             await asyncio.to_thread(self._blobs.write, input_blob, b"".join(line + b"\n" for line in lines))
             input_file = None
         count = await asyncio.to_thread(count_requests, self._blobs.path(input_blob))
+        limit = self._settings.max_batch_requests
+        if limit is not None and count > limit:
+            self._blobs.delete(input_blob)
+            raise InvalidArgument(f"The batch has {count} requests; at most {limit} are allowed in one batch.")
         if count == 0:
             self._blobs.delete(input_blob)
             source = input_file or "inputConfig.requests"

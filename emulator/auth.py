@@ -1,0 +1,80 @@
+"""Access control (off by default): API keys for the API, a token for the control plane.
+
+With `api_keys` set, every API request must carry one of them (`x-goog-api-key`, `?key=` or
+`Authorization: Bearer`), answered as the real service answers: no key → 403 PERMISSION_DENIED, an
+unknown key → 400 INVALID_ARGUMENT with reason API_KEY_INVALID. Upload chunks are exempt: the Python
+SDK sends them without a key, and their unguessable session URL is the credential. With
+`control_token` set, `/_emulator/*` (but `health`) requires `Authorization: Bearer <token>`,
+`X-Emulator-Token` or `?token=`.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from emulator.config import Settings
+from emulator.errors import ApiError, Code, InvalidArgument, PermissionDenied
+from emulator.web import JSONResponse, api_key_of
+
+MISSING_KEY = (
+    "Method doesn't allow unregistered callers (callers without established identity). "
+    "Please use API Key or other form of API consumer identity to call this API."
+)
+INVALID_KEY = "API key not valid. Please pass a valid API key."
+_EXEMPT = ("/_emulator/health",)
+
+
+def check(connection: HTTPConnection, settings: Settings) -> None:
+    """Raise the error the real service would give this request, if any."""
+    path = connection.scope["path"]
+    if path.startswith("/_emulator"):
+        if settings.control_token is None or path in _EXEMPT:
+            return
+        auth = connection.headers.get("authorization", "")
+        given = (
+            connection.headers.get("x-emulator-token")
+            or (auth[7:].strip() if auth.lower().startswith("bearer ") else None)
+            or connection.query_params.get("token")
+        )
+        if not given or not hmac.compare_digest(given, settings.control_token):
+            raise ApiError(
+                "The control plane needs its token (Authorization: Bearer <control token>).", code=Code.UNAUTHENTICATED
+            )
+        return
+    if not settings.api_keys or path == "/" or "upload_id" in connection.query_params:
+        return
+    key = api_key_of(connection)
+    if key is None:
+        raise PermissionDenied(MISSING_KEY)
+    if not any(hmac.compare_digest(key, allowed) for allowed in settings.api_keys):
+        raise InvalidArgument(
+            INVALID_KEY,
+            details=[
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "API_KEY_INVALID",
+                    "domain": "googleapis.com",
+                    "metadata": {"service": "generativelanguage.googleapis.com"},
+                }
+            ],
+        )
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            settings: Settings = scope["app"].state.emulator.settings
+            if settings.api_keys or settings.control_token:
+                try:
+                    check(HTTPConnection(scope), settings)
+                except ApiError as error:
+                    response = JSONResponse(error.http_body(), status_code=error.http_status)
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
