@@ -1,6 +1,6 @@
 """The docs are part of the product: their examples run against a live emulator.
 
-A Python block preceded by a `<!-- tested: tests/test_docs.py -->` marker is run in a subprocess with
+A Python block preceded by a `<!-- tested: tests/test_docs.py -->` marker is run in a child process with
 `GOOGLE_GEMINI_BASE_URL` and a fresh `GOOGLE_API_KEY`. A marker may carry settings,
 `<!-- tested: tests/test_docs.py clock=manual queue_delay=3600 -->`: the example then gets an emulator of
 its own built with those `Settings` (values read as JSON where they parse, as strings otherwise)
@@ -9,14 +9,18 @@ instead of the shared one. docs/outputs.md is run by tests/outputs/.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import multiprocessing
 import os
 import re
-import subprocess
 import sys
+import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +68,55 @@ def examples_in(doc: Path) -> list[str]:
 
 
 def run_example(code: str, server: ThreadServer, api_key: str, cwd: Path) -> str:
+    """Run `code` as `python -c` would, in a child process with its own environment and directory;
+    answers what it printed. The child is forked from a server process that has already imported the
+    SDK, which saves most of a second per example."""
     env = {**os.environ, "GOOGLE_GEMINI_BASE_URL": server.url, "GOOGLE_API_KEY": api_key}
     env.pop("GEMINI_API_KEY", None)
-    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    receive, send = _FORKS.Pipe(duplex=False)
+    child = _FORKS.Process(target=_example_child, args=(code, env, str(cwd), send), daemon=True)
+    child.start()
+    send.close()
+    try:
+        if not receive.poll(_EXAMPLE_TIMEOUT):
+            raise AssertionError(f"the example did not finish within {_EXAMPLE_TIMEOUT} s")
+        status, stdout, stderr = receive.recv()
+    except EOFError:
+        status, stdout, stderr = 1, "", "the example's process died without a word"
+    finally:
+        receive.close()
+        child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
+            child.join()
+    assert status == 0, stderr
+    return str(stdout)
+
+
+_EXAMPLE_TIMEOUT = 120
+_FORKS = multiprocessing.get_context("forkserver")
+_FORKS.set_forkserver_preload(["google.genai", "httpx", "emulator.control", "tests.test_docs"])
+
+
+def _example_child(code: str, env: dict[str, str], cwd: str, send: Connection) -> None:
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    sys.argv, sys.path[0:0] = ["-c"], [""]  # as `python -c`: the working directory comes first
+    stdout, stderr = io.StringIO(), io.StringIO()
+    status = 0
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                exec(compile(code, "<example>", "exec"), {"__name__": "__main__", "__builtins__": __builtins__})
+            except SystemExit as exit:
+                if exit.code not in (None, 0):
+                    raise
+    except BaseException:
+        status = 1
+        stderr.write(traceback.format_exc())
+    send.send((status, stdout.getvalue(), stderr.getvalue()))
+    send.close()
 
 
 def test_readme_quickstart_runs(live_server: ThreadServer, api_key: str, tmp_path: Path) -> None:
@@ -136,3 +184,14 @@ def test_the_control_plane_page_lists_every_route() -> None:
         path = re.escape(re.sub(r"\{[^}]*\}", "{id}", route.path))
         for method in sorted((route.methods or set()) - {"HEAD"}):
             assert re.search(rf"{method}[^|\n]*?{path}(?![\w/{{:.-])", doc), f"{method} {route.path}"
+
+
+def test_run_example_is_python_c_in_a_directory_of_its_own(live_server: ThreadServer, tmp_path: Path) -> None:
+    (tmp_path / "helper.py").write_text("VALUE = 41\n")
+    code = "import os, sys, helper\nprint(helper.VALUE + 1, os.environ['GOOGLE_API_KEY'], sys.argv)\n"
+    assert run_example(code, live_server, "the-key", tmp_path) == "42 the-key ['-c']\n"
+    with pytest.raises(AssertionError, match="ZeroDivisionError"):
+        run_example("print('partial')\n1 / 0\n", live_server, "k", tmp_path)
+    with pytest.raises(AssertionError, match="SystemExit: 3"):
+        run_example("import sys\nsys.exit(3)\n", live_server, "k", tmp_path)
+    assert run_example("import sys\nsys.exit(0)\n", live_server, "k", tmp_path) == ""
