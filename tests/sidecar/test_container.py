@@ -124,7 +124,12 @@ def test_entrypoint_serves_the_sdk_workflow_and_resumes_a_job_after_sigterm(
     container.start()  # docker start: the same volume, the same settings
     container.wait_healthy()
     client = genai.Client(api_key="resume", http_options={"base_url": container.url})
-    finished = wait_for("the batch to finish", lambda: (j := client.batches.get(name=name)).done and j)
+
+    def finished_job() -> types.BatchJob | None:
+        job = client.batches.get(name=name)
+        return job if job.done else None
+
+    finished = wait_for("the batch to finish", finished_job)
     assert finished.state == types.JobState.JOB_STATE_SUCCEEDED
     assert finished.dest is not None and finished.dest.file_name is not None
     output = client.files.download(file=finished.dest.file_name)
