@@ -159,10 +159,11 @@ def _batch_table(batches: list[Batch], total: int, which: queries.BatchFilter, b
 def _batch_row(batch: Batch, base: str) -> Html:
     return render(
         '<tr data-batch="{id}" data-state="{state}"><th scope="row" class="name"><a href="{href}" id="open-{id}">'
-        '{display}</a><span class="sub mono">{name}</span></th><td>{badge}</td><td>{progress}</td>'
+        '{display}</a><span class="sub mono">{name}</span></th><td>{badge}</td>'
+        '<td class="cell-progress">{progress}</td>'
         '<td class="wide-only">{model}</td><td class="wide-only mono"><a href="{key_href}" title="Show this key '
         'only (a fingerprint of the API key)">{tenant}</a></td><td class="wide-only">{created}</td>'
-        '<td>{ended}</td><td class="actions">{actions}</td></tr>',
+        '<td class="cell-ended">{ended}</td><td class="actions">{actions}</td></tr>',
         id=batch.id,
         state=str(batch.state),
         href=f"{base}/batches/{segment(batch.id)}",
@@ -275,7 +276,7 @@ async def batch_page(request: Request, emulator: Emulator) -> Page:
     return Page(title, "batches", body, regions)
 
 
-_BATCH = """{summary}
+_BATCH = """<section class="panel" aria-label="Status">{summary}</section>
 <section class="panel" aria-labelledby="actions-h"><h2 id="actions-h">Actions</h2>
 <div class="row">{actions}
 <form class="inline" data-act="force" data-batch="{id}"><label>Force to <select name="state">{forced}</select></label>

@@ -97,7 +97,7 @@ _CLOCK = """{state}
 _EXAMPLES = {
     "http": '{"operation": "batches.get", "status": 503, "first_n": 2}',
     "job": '{"outcome": "FAILED", "at": 0.5, "next_n": 1}',
-    "line": '{"key": "request-2*", "code": "INTERNAL"}',
+    "line": '{"key": "request-2*", "status": "INTERNAL"}',
 }
 
 

@@ -130,7 +130,7 @@ _DOCUMENT = """<!doctype html>
 </main>
 <div id="toast" class="toast" role="status" aria-live="polite"></div>
 <footer>gemini-batch-emulator {version} \u00b7 <a href="{control}/openapi.json">control-plane API</a> \u00b7
-live updates every second while batches run</footer>
+pages update live while batches run</footer>
 <noscript><p class="notice">Live updates and actions need JavaScript; the pages still show the state as of loading.</p>
 </noscript>
 </body>

@@ -16,6 +16,7 @@ the control plane's own endpoints.
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -56,6 +57,7 @@ SECURITY_HEADERS = {
     "cache-control": "no-store",
 }
 UI_HEADER = "x-emulator-ui"
+TOKEN_COOKIE = "emulator_token"
 
 
 def _page(fn: PageFn) -> Callable[[Request], Awaitable[Response]]:
@@ -65,9 +67,27 @@ def _page(fn: PageFn) -> Callable[[Request], Awaitable[Response]]:
         regions = {"clock": clock_region(emulator), **page.regions}
         rendered = {name: live(name, (await region()).html) for name, region in regions.items()}
         html = document(request, page, rendered)
-        return HTMLResponse(html, status_code=page.status, headers=SECURITY_HEADERS)
+        response = HTMLResponse(html, status_code=page.status, headers=SECURITY_HEADERS)
+        _remember_token(request, response)
+        return response
 
     return endpoint
+
+
+def _remember_token(request: Request, response: Response) -> None:
+    """Opened as `...?token=<control token>`: keep the token in a cookie for the dashboard's own
+    requests (same-site only, invisible to scripts), so links and polling need not carry it."""
+    token = emulator_of(request).settings.control_token
+    given = request.query_params.get("token")
+    if token and given and hmac.compare_digest(given, token):
+        response.set_cookie(
+            TOKEN_COOKIE,
+            token,
+            path=roots(request)[1],
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
 
 
 def _live(fn: PageFn) -> Callable[[Request], Awaitable[Response]]:

@@ -11,6 +11,13 @@
   const IDLE_MS = 3000; // when nothing is
   const HEADERS = { "x-emulator-ui": "1" };
 
+  // Opened with ?token=<control token>: the server keeps it in a cookie; take it out of the address bar.
+  const opened = new URL(location.href);
+  if (opened.searchParams.has("token")) {
+    opened.searchParams.delete("token");
+    history.replaceState(null, "", opened);
+  }
+
   // --- live regions ----------------------------------------------------------------------------
   const regions = Array.from(document.querySelectorAll("[data-live]"));
   const seen = new Map();
