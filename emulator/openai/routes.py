@@ -1,7 +1,166 @@
-"""OpenAI-compatible routes. (Filled in by the OpenAI issue.)"""
+"""OpenAI-compatible routes (`/v1beta/openai/...`, also `/v1` and `/v1alpha`): parse, one service
+call, render. Authentication is `Authorization: Bearer KEY`, mapped to the same per-key state as the
+native API's `x-goog-api-key`."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute
 
-routes: list[BaseRoute] = []
+from emulator.errors import InvalidArgument
+from emulator.openai import chat, wire
+from emulator.openai.http import openai_route
+from emulator.openai.multipart import MultipartReader, boundary_of
+from emulator.openai.service import NewBatch, OpenAIService
+from emulator.web import JSONResponse, emulator_of, read_json, tenant_of
+
+BATCH_PAGE = (20, 100)  # OpenAI's default and maximum `limit`
+FILE_PAGE = (10000, 10000)
+
+
+def _service(request: Request) -> OpenAIService:
+    emulator = emulator_of(request)
+    service: OpenAIService | None = getattr(request.app.state, "openai", None)
+    if service is None or service.emulator is not emulator:
+        service = OpenAIService(emulator)
+        request.app.state.openai = service
+    return service
+
+
+def _limit(request: Request, page: tuple[int, int]) -> int:
+    value = request.query_params.get("limit")
+    if value is None or value == "":
+        return page[0]
+    if not value.isdigit() or not 1 <= int(value) <= page[1]:
+        raise InvalidArgument(f"limit must be an integer between 1 and {page[1]}, not {value!r}.")
+    return int(value)
+
+
+# -- files ------------------------------------------------------------------------------------------
+async def create_file(request: Request) -> Response:
+    form = MultipartReader(request.stream(), boundary_of(request.headers.get("content-type")))
+    file = await _service(request).upload(tenant_of(request), form)
+    return JSONResponse(wire.file_object(file))
+
+
+async def list_files(request: Request) -> Response:
+    order = request.query_params.get("order") or "desc"
+    if order not in ("asc", "desc"):
+        raise InvalidArgument(f"order must be asc or desc, not {order!r}.")
+    files, more = await _service(request).list_files(
+        tenant_of(request),
+        after=request.query_params.get("after") or None,
+        limit=_limit(request, FILE_PAGE),
+        order=order,
+        purpose=request.query_params.get("purpose") or None,
+    )
+    return JSONResponse(wire.cursor_list([wire.file_object(f) for f in files], more))
+
+
+async def get_file(request: Request) -> Response:
+    file = await _service(request).get_file(tenant_of(request), request.path_params["file_id"])
+    return JSONResponse(wire.file_object(file))
+
+
+async def delete_file(request: Request) -> Response:
+    file_id = await _service(request).delete_file(tenant_of(request), request.path_params["file_id"])
+    return JSONResponse(wire.deleted_file(file_id))
+
+
+async def file_content(request: Request) -> Response:
+    file, path = await _service(request).open_content(tenant_of(request), request.path_params["file_id"])
+    return FileResponse(path, media_type=file.mime_type, stat_result=None)
+
+
+# -- batches ----------------------------------------------------------------------------------------
+async def create_batch(request: Request) -> Response:
+    body = await read_json(request)
+    batch = await _service(request).create_batch(tenant_of(request), _new_batch(body))
+    return JSONResponse(wire.batch_object(batch))
+
+
+def _new_batch(body: dict[str, Any]) -> NewBatch:
+    input_file_id, endpoint = body.get("input_file_id"), body.get("endpoint")
+    if not isinstance(input_file_id, str) or not input_file_id:
+        raise InvalidArgument("input_file_id is required: the id of a file uploaded with purpose 'batch'.")
+    if not isinstance(endpoint, str) or not endpoint:
+        raise InvalidArgument("endpoint is required: /v1/chat/completions or /v1/embeddings.")
+    window = body.get("completion_window", "24h")
+    metadata = body.get("metadata")
+    if metadata is not None:
+        if not isinstance(metadata, dict) or len(metadata) > 16:
+            raise InvalidArgument("metadata must be an object of at most 16 string pairs.")
+        for key, value in metadata.items():
+            if not isinstance(value, str) or len(key) > 64 or len(value) > 512:
+                raise InvalidArgument(
+                    f"metadata[{key!r}]: keys are strings of at most 64 characters, values of at most 512."
+                )
+    return NewBatch(input_file_id, endpoint, str(window), metadata)
+
+
+async def list_batches(request: Request) -> Response:
+    batches, more = await _service(request).list_batches(
+        tenant_of(request), after=request.query_params.get("after") or None, limit=_limit(request, BATCH_PAGE)
+    )
+    return JSONResponse(wire.cursor_list([wire.batch_object(b) for b in batches], more))
+
+
+async def get_batch(request: Request) -> Response:
+    batch = await _service(request).get_batch(tenant_of(request), request.path_params["batch_id"])
+    return JSONResponse(wire.batch_object(batch))
+
+
+async def cancel_batch(request: Request) -> Response:
+    batch = await _service(request).cancel_batch(tenant_of(request), request.path_params["batch_id"])
+    return JSONResponse(wire.batch_object(batch))
+
+
+# -- synchronous calls ------------------------------------------------------------------------------
+async def chat_completions(request: Request) -> Response:
+    body = await read_json(request)
+    response, model, created = await _service(request).chat(tenant_of(request), body)
+    if not body.get("stream"):
+        return JSONResponse(chat.completion(response, model, created))
+    options = body.get("stream_options")
+    include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+    chunks = list(chat.chunks(response, model, created, include_usage))
+
+    async def events() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chat.sse(chunk)
+        yield chat.sse(None)
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+async def create_embeddings(request: Request) -> Response:
+    return JSONResponse(_service(request).embed(await read_json(request)))
+
+
+async def list_models(request: Request) -> Response:
+    return JSONResponse({"object": "list", "data": _service(request).models()})
+
+
+async def get_model(request: Request) -> Response:
+    return JSONResponse(_service(request).model(request.path_params["model"]))
+
+
+routes: list[BaseRoute] = [
+    *openai_route("/files", create_file, "POST", "openai.files.create"),
+    *openai_route("/files", list_files, "GET", "openai.files.list"),
+    *openai_route("/files/{file_id:rid}", get_file, "GET", "openai.files.retrieve"),
+    *openai_route("/files/{file_id:rid}", delete_file, "DELETE", "openai.files.delete"),
+    *openai_route("/files/{file_id:rid}/content", file_content, "GET", "openai.files.content"),
+    *openai_route("/batches", create_batch, "POST", "openai.batches.create"),
+    *openai_route("/batches", list_batches, "GET", "openai.batches.list"),
+    *openai_route("/batches/{batch_id:rid}", get_batch, "GET", "openai.batches.retrieve"),
+    *openai_route("/batches/{batch_id:rid}/cancel", cancel_batch, "POST", "openai.batches.cancel"),
+    *openai_route("/chat/completions", chat_completions, "POST", "openai.chat.completions.create"),
+    *openai_route("/embeddings", create_embeddings, "POST", "openai.embeddings.create"),
+    *openai_route("/models", list_models, "GET", "openai.models.list"),
+    *openai_route("/models/{model:path}", get_model, "GET", "openai.models.retrieve"),
+]
