@@ -10,7 +10,7 @@ JS_STAMP := $(JS_DIR)/node_modules/.installed
 COMPAT_SDKS := 1.75.0 2.34.0
 COMPAT_TESTS := tests/sdk/test_python_sdk.py tests/test_docs.py
 
-.PHONY: run test test-compat lint typecheck check bench clean
+.PHONY: run test test-compat lint typecheck check bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ check: lint typecheck test
 
 bench: $(STAMP) ## throughput figures against a baseline measured in the same run
 	$(PY) -m bench
+	$(PY) -m bench.plugin
+
+fuzz: $(STAMP) ## the OpenAPI fuzz run with a larger budget (make test runs a small one)
+	FUZZ_EXAMPLES=300 $(PY) -m pytest -q -s tests/api/test_openapi.py tests/api/test_upload_fuzz.py
 
 clean:
 	rm -rf $(VENV) .venv-genai-* $(JS_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""The OpenAPI 3.1 document of the control plane (`/_emulator/openapi.json`).
+"""The OpenAPI 3.1 document of the whole surface (`/_emulator/openapi.json`): the Gemini API paths
+(`api_paths.py`) and the control plane (here).
 
 Kept beside the routes it describes; `tests/control/test_control_plane.py` checks that every route
 is documented and every documented path is served.
@@ -7,6 +8,8 @@ is documented and every documented path is served.
 from __future__ import annotations
 
 from typing import Any
+
+from emulator.admin.api_paths import SCHEMAS, api_paths
 
 _KEY = {
     "name": "key",
@@ -78,11 +81,12 @@ def openapi_document(version: str) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "gemini-batch-emulator control plane",
+            "title": "gemini-batch-emulator: the Gemini Files and Batch Mode API, and the control plane",
             "version": version,
             "description": "Steer the emulator from tests: clock, faults, journal, seeding, reset.",
         },
         "paths": {
+            **api_paths(),
             "/_emulator/health": {"get": _op("Readiness: 200 once serving")},
             "/_emulator/wait-idle": {
                 "get": _op(
@@ -166,6 +170,7 @@ def openapi_document(version: str) -> dict[str, Any]:
         },
         "components": {
             "schemas": {
+                **SCHEMAS,
                 "Error": {
                     "type": "object",
                     "required": ["error"],
@@ -180,7 +185,7 @@ def openapi_document(version: str) -> dict[str, Any]:
                             },
                         }
                     },
-                }
+                },
             }
         },
     }

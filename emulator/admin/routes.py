@@ -29,6 +29,8 @@ from emulator.routing import control_route as _route
 from emulator.web import JSONResponse, emulator_of, read_json
 
 _UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
+MAX_ADVANCE_SECONDS = 100 * 365.25 * 86400
+LATEST_US = 253402300799 * 1_000_000  # 9999-12-31T23:59:59Z
 
 
 def _tenant(request: Request, body: dict[str, Any] | None = None) -> str | None:
@@ -76,8 +78,12 @@ async def advance_clock(request: Request) -> Response:
                 seconds += float(body[unit]) * factor
             except (TypeError, ValueError):
                 raise InvalidArgument(f"{unit} must be a number, not {body[unit]!r}.") from None
-    if seconds < 0:
-        raise InvalidArgument("The clock only moves forward: give a positive number of seconds.")
+    if not 0 <= seconds <= MAX_ADVANCE_SECONDS:  # also refuses NaN and infinity
+        raise InvalidArgument(
+            f"The clock moves forward by 0 to {MAX_ADVANCE_SECONDS:.0f} seconds (100 years) at a time, not {seconds}."
+        )
+    if emulator_of(request).clock.now_us(_tenant(request, body)) + seconds * 1e6 > LATEST_US:
+        raise InvalidArgument("That would move the clock past the year 9999.")
     emulator = emulator_of(request)
     tenant = _tenant(request, body)
     emulator.clock.advance(seconds, tenant)
@@ -102,8 +108,10 @@ async def set_clock(request: Request) -> Response:
             raise InvalidArgument('Give the new time as {"time": "2026-01-01T00:00:00Z"}.')
         try:
             when = parse_time(body["time"])
-        except ValueError:
+        except (ValueError, OverflowError):
             raise InvalidArgument(f"time must be RFC 3339, not {body['time']!r}.") from None
+        if not 0 <= when <= LATEST_US:
+            raise InvalidArgument("time must be between 1970 and 9999.")
         emulator.clock.set(when, tenant)
     elif mode is None:
         raise InvalidArgument('Give a time ({"time": "2026-01-01T00:00:00Z"}) or a mode.')
@@ -124,10 +132,11 @@ async def add_faults(request: Request) -> Response:
     if "kind" in body:
         kind = str(body.pop("kind"))
         body = {kind: [body]}
-    raw = {
-        k: [dict(rule, id=rule.get("id") or controls.new_rule_id(k)) for rule in v] if isinstance(v, list) else v
-        for k, v in body.items()
-    }
+
+    def with_id(kind: str, rule: Any) -> Any:  # not a table: left for parse_faults to refuse
+        return dict(rule, id=rule.get("id") or controls.new_rule_id(kind)) if isinstance(rule, dict) else rule
+
+    raw = {k: [with_id(k, rule) for rule in v] if isinstance(v, list) else v for k, v in body.items()}
     policy = parse_faults(raw, tenant_for_key)
     controls.add(policy)
     return JSONResponse({"added": sorted(policy.rule_ids()), **controls.faults.to_wire()})

@@ -148,23 +148,28 @@ class FilesService:
         limit = session.total_bytes if session.total_bytes is not None else self._settings.max_file_bytes
         with self._blobs.path(session.blob).open("r+b") as out:
             out.seek(received)
-            async for piece in body:
-                if skip:
-                    dropped = min(skip, len(piece))
-                    piece, skip = piece[dropped:], skip - dropped
-                if not piece:
-                    continue
-                if received + len(piece) > limit:
-                    out.truncate(session.received_bytes)
-                    self._hashers.pop(session.id, None)
-                    raise InvalidArgument(
-                        f"The upload is larger than the {limit} bytes announced.", headers=_status(session)
-                    )
-                out.write(piece)
-                if position == received:
-                    hasher.update(piece)
-                    position += len(piece)
-                received += len(piece)
+            try:
+                async for piece in body:
+                    if skip:
+                        dropped = min(skip, len(piece))
+                        piece, skip = piece[dropped:], skip - dropped
+                    if not piece:
+                        continue
+                    if received + len(piece) > limit:
+                        raise InvalidArgument(
+                            f"The upload is larger than the {limit} bytes announced.", headers=_status(session)
+                        )
+                    out.write(piece)
+                    if position == received:
+                        hasher.update(piece)
+                        position += len(piece)
+                    received += len(piece)
+            except BaseException:
+                # A refused or broken chunk (the client went away mid-body) leaves no trace: the
+                # session stays at what it had, and the digest is recomputed from disk at the end.
+                out.truncate(session.received_bytes)
+                self._hashers.pop(session.id, None)
+                raise
         self._hashers[session.id] = (position, hasher)
         session.received_bytes = received
         await self._store.set_upload_received(session.id, received)
