@@ -4,7 +4,8 @@ address and the data directory are overridden: loopback, a free port, a temporar
 
 It becomes healthy, serves the examples' SDK workflow (docs/ci/smoke.py), stops on SIGTERM with a
 job in flight and resumes it on the same volume with every line answered exactly once; its logs are
-what --log-format promises; the testcontainers example runs against it.
+what --log-format promises; a request in flight at SIGTERM is answered; the testcontainers example
+runs against it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -195,3 +197,20 @@ def test_the_testcontainers_example_runs_against_the_entrypoint(tmp_path: Path) 
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
+
+
+def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path, containers: list[Container]) -> None:
+    container = Container(tmp_path, tmp_path / "volume", example_env(COMPOSE))
+    containers.append(container)
+    container.start().wait_healthy()
+    slow = {"http": [{"operation": "batches.list", "delay": 1.5}]}  # answered normally, 1.5 s late
+    httpx.post(f"{container.url}/_emulator/faults", json=slow).raise_for_status()
+    answers: list[httpx.Response] = []
+    in_flight = threading.Thread(
+        target=lambda: answers.append(httpx.get(f"{container.url}/v1beta/batches", headers={"x-goog-api-key": "k"}))
+    )
+    in_flight.start()
+    time.sleep(0.5)  # the request is being held inside the server now (its line is logged when it ends)
+    assert container.stop() in (0, -15)
+    in_flight.join(timeout=10)
+    assert [a.status_code for a in answers] == [200]
