@@ -163,6 +163,7 @@ class Emulator:
             tuple(dataclasses.replace(r, id=self.controls.new_rule_id("http"), api_key=tenant) for r in faults.http),
             tuple(dataclasses.replace(r, id=self.controls.new_rule_id("job"), api_key=tenant) for r in faults.job),
             tuple(dataclasses.replace(r, id=self.controls.new_rule_id("line"), api_key=tenant) for r in faults.line),
+            tuple(dataclasses.replace(r, id=self.controls.new_rule_id("quirk"), api_key=tenant) for r in faults.quirk),
         )
         if error_rate is not None:
             rule = dataclasses.replace(

@@ -439,11 +439,6 @@ def test_a_key_with_its_clock_set_back_keeps_its_files(shared_real_clock: Thread
     assert client.files.get(name=uploaded.name).name == uploaded.name  # 48 h of its own time have not passed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: PATCH /_emulator/config with an apiKey keeps the http, job and line rules of `faults` but "
-    "silently drops its quirk rules (Emulator._reconfigure_tenant builds a FaultPolicy of three kinds)",
-)
 def test_quirks_given_to_one_key_through_the_config_are_kept(shared_real_clock: ThreadServer) -> None:
     control = EmulatorControl(shared_real_clock.url)
     config = control.configure(apiKey="mine", faults={"quirk": [{"name": "inline-out-of-order"}]})
