@@ -120,15 +120,15 @@ def when(us: int | None) -> Html:
 
 
 def duration(seconds: float) -> str:
-    """`850 ms`, `12.5 s`, `3 min 20 s`, `2 h 5 min`, `3 d 4 h`."""
+    """`850 ms`, `12.5 s`, `3 min 20 s`, `2 h 5 min`, `3 d 4 h` (hours and days to the minute)."""
     if seconds < 1:
         return f"{seconds * 1000:.0f} ms"
     if seconds < 60:
         return f"{seconds:.3g} s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
+    if seconds < 3600:
+        minutes, secs = divmod(round(seconds), 60)
         return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
+    hours, minutes = divmod(round(seconds / 60), 60)
     if hours < 24:
         return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     days, hours = divmod(hours, 24)

@@ -98,6 +98,8 @@ def _live(fn: PageFn) -> Callable[[Request], Awaitable[Response]]:
             region = await clock_region(emulator)()
         else:
             page = await fn(request, emulator)
+            if page.status == 404:  # what the page showed is gone (a batch deleted): the script reloads it
+                return HTMLResponse("", headers={**SECURITY_HEADERS, "x-live": "gone"})
             if name not in page.regions:
                 raise NotFound(f"This page has no live region {name!r}.")
             region = await page.regions[name]()

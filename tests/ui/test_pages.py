@@ -71,7 +71,8 @@ def jsonl(n: int, prefix: str = "request") -> bytes:
 def file_batch(server: ThreadServer, key: str, n: int, display_name: str | None = None) -> str:
     client = make_client(server.url, key)
     uploaded = client.files.upload(file=io.BytesIO(jsonl(n)), config={"mime_type": "jsonl"})
-    config = {"display_name": display_name} if display_name else None
+    assert uploaded.name is not None
+    config: Any = {"display_name": display_name} if display_name else None
     job = client.batches.create(model="gemini-2.5-flash", src=uploaded.name, config=config)
     assert job.name is not None
     return job.name.removeprefix("batches/")
@@ -112,8 +113,9 @@ def test_a_hostile_display_name_is_text_everywhere(server: ThreadServer, key: st
     uploaded = client.files.upload(
         file=io.BytesIO(jsonl(2)), config={"mime_type": "jsonl", "display_name": '"><script>alert(1)</script>'}
     )
+    assert uploaded.name is not None
     job = client.batches.create(model="gemini-2.5-flash", src=uploaded.name, config={"display_name": EVIL})
-    assert job.name is not None and uploaded.name is not None
+    assert job.name is not None
     batch_id = job.name.removeprefix("batches/")
     tenant = tenant_for_key(key)
     pages = [
@@ -276,6 +278,8 @@ def test_cancel_and_delete_act_on_any_keys_batch(manual: ThreadServer, key: str)
     assert client.batches.get(name=f"batches/{batch_id}").state.name == "JOB_STATE_CANCELLED"  # type: ignore[union-attr]
     post(manual, f"{UI}/api/batches/{batch_id}:delete", headers=ACT).raise_for_status()
     assert get(manual, f"{UI}/batches/{batch_id}").status_code == 404
+    gone = get(manual, f"{UI}/live/batches/{batch_id}", region="summary")  # the open page learns it is gone
+    assert gone.status_code == 200 and gone.headers["x-live"] == "gone"
     missing = post(manual, f"{UI}/api/batches/{batch_id}:cancel", headers=ACT)
     assert missing.status_code == 404
 

@@ -23,6 +23,8 @@
   const seen = new Map();
   let timer = 0;
   let busy = false;
+  let again = false;
+  let leaving = false; // an action is taking us to another page: stop updating this one
 
   function liveUrl(name) {
     const url = new URL(location.href);
@@ -50,11 +52,11 @@
 
   async function refresh(region) {
     const response = await fetch(liveUrl(region.dataset.live), { headers: HEADERS, cache: "no-store" });
-    if (response.status === 404) {
-      location.reload(); // what it showed is gone (a batch deleted elsewhere): show that
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    if (response.headers.get("x-live") === "gone") {
+      if (!leaving) location.reload(); // what it showed was deleted elsewhere: say so
       return false;
     }
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const html = await response.text();
     if (seen.get(region) !== html) {
       seen.set(region, html);
@@ -65,7 +67,11 @@
 
   async function tick() {
     clearTimeout(timer);
-    if (document.hidden || busy) return;
+    if (document.hidden || leaving) return;
+    if (busy) {
+      again = true; // an action changed something while a poll was out: poll again when it is back
+      return;
+    }
     busy = true;
     let active = false;
     try {
@@ -76,6 +82,11 @@
       document.getElementById("stale").hidden = false;
     } finally {
       busy = false;
+    }
+    if (again) {
+      again = false;
+      tick();
+      return;
     }
     timer = setTimeout(tick, active ? ACTIVE_MS : IDLE_MS);
   }
@@ -213,6 +224,7 @@
     const buttons = el.tagName === "FORM" ? el.querySelectorAll("button") : [el];
     for (const b of buttons) b.disabled = true;
     try {
+      if (el.dataset.then || el.dataset.act === "create") leaving = true;
       say(await action(el, values));
       if (el.dataset.then) {
         location.assign(el.dataset.then);
@@ -220,6 +232,7 @@
       }
       await tick();
     } catch (error) {
+      leaving = false;
       say(error.message, true);
     } finally {
       for (const b of buttons) b.disabled = false;
