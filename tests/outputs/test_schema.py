@@ -138,7 +138,7 @@ def validate(value: Any, schema: dict[str, Any]) -> None:
 
 
 # -- properties -----------------------------------------------------------------------------------
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schemas, st.integers(0, 2**32))
 def test_openapi_answers_validate(node: dict[str, Any], seed: int) -> None:
     value = generate_value(to_openapi(node), random.Random(seed), OPENAPI)
@@ -146,14 +146,14 @@ def test_openapi_answers_validate(node: dict[str, Any], seed: int) -> None:
     assert value == generate_value(to_openapi(node), random.Random(seed), OPENAPI)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schemas, st.integers(0, 2**32))
 def test_json_schema_answers_validate(node: dict[str, Any], seed: int) -> None:
     schema = to_json_schema(node)
     validate(generate_value(schema, random.Random(seed), JSON_SCHEMA), schema)
 
 
-@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(schemas, st.sampled_from(["responseSchema", "responseJsonSchema"]), st.text(max_size=30))
 def test_responder_json_text_validates_and_is_deterministic(node: dict[str, Any], field: str, prompt: str) -> None:
     schema = to_openapi(node) if field == "responseSchema" else to_json_schema(node)
