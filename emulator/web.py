@@ -73,7 +73,27 @@ async def read_json(request: Request) -> dict[str, Any]:
         raise InvalidArgument(f"Invalid JSON payload received. {exc}.") from None
     if not isinstance(value, dict):
         raise InvalidArgument("Invalid JSON payload received. Expected a JSON object at the top level.")
+    if too_deep(value):
+        raise InvalidArgument(f"Invalid JSON payload received. Nesting deeper than {MAX_DEPTH} levels.")
     return value
+
+
+MAX_DEPTH = 100
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON data nests deeper than `limit` (checked without recursion: the check itself must
+    not be the thing that overflows)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values() if isinstance(child, dict | list))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item if isinstance(child, dict | list))
+    return False
 
 
 @dataclass(frozen=True, slots=True)

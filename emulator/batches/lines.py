@@ -8,6 +8,7 @@ dropped. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -17,13 +18,14 @@ import orjson
 from emulator.batches.line_faults import blocked_response, default_message, prompt_text, with_finish_reason
 from emulator.batches.models import BatchKind
 from emulator.casing import camelize
-from emulator.errors import ApiError, InvalidArgument, error_for
+from emulator.errors import ApiError, Internal, InvalidArgument, error_for
 from emulator.ids import derive_rng
 from emulator.policy import LineFault
 from emulator.responder import FileLookup, RequestInfo, Responder
 
 _KEY = re.compile(rb'"key"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
 _MISSING = object()
+log = logging.getLogger("emulator.batches")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +89,21 @@ def answer_line(raw: bytes, index: int, ctx: LineContext) -> tuple[bytes, bool]:
             key_for_rules = metadata.get("key")
         else:
             key_for_rules = key
-        # Without an underscore anywhere in the line, no field name is snake_case: skip the walk.
-        response = _respond(camelize(request) if b"_" in raw else request, index, key_for_rules, ctx)
+        try:
+            # Without an underscore anywhere in the line, no field name is snake_case: skip the walk.
+            response = _respond(camelize(request) if b"_" in raw else request, index, key_for_rules, ctx)
+            rendered = _render(ctx, key, metadata, "response", response)
+        except (RecursionError, TypeError) as exc:  # nesting deeper than Python or orjson will walk
+            if not isinstance(exc, RecursionError) and "Recursion limit" not in str(exc):
+                raise
+            raise InvalidArgument(f"Request #{index + 1} is nested too deeply.") from None
     except ApiError as error:
         return _render(ctx, key, metadata, "error", error.status() if ctx.inline else error.line_error()), False
-    return _render(ctx, key, metadata, "response", response), True
+    except Exception:  # a bug in a responder must cost one line, never the batch
+        log.exception("answering request #%d of batches/%s failed", index + 1, ctx.batch_id)
+        error = Internal(f"Internal error encountered while answering request #{index + 1}.")
+        return _render(ctx, key, metadata, "error", error.status() if ctx.inline else error.line_error()), False
+    return rendered, True
 
 
 def _respond(request: dict[str, Any], index: int, key: Any, ctx: LineContext) -> dict[str, Any]:

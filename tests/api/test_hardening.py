@@ -104,3 +104,23 @@ def test_display_names_are_data_not_sql(live_server: ThreadServer, api_key: str)
         json.dumps(hostile)
         in httpx.get(f"{live_server.url}/v1beta/{job.name}", headers={"x-goog-api-key": api_key}).text
     )
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1beta/models/m:generateContent", "/v1beta/models/m:countTokens", "/v1beta/models/m:batchGenerateContent"],
+)
+def test_deeply_nested_bodies_are_400_not_500(live_server: ThreadServer, api_key: str, path: str) -> None:
+    inner = '{"a_b":' * 1000 + "1" + "}" * 1000
+    request = '{"contents":[{"parts":[{"text":"x"}]}],"generation_config":' + inner + "}"
+    body = (
+        request
+        if "batch" not in path
+        else '{"batch":{"inputConfig":{"requests":{"requests":[{"request":' + request + "}]}}}}"
+    )
+    r = httpx.post(
+        f"{live_server.url}{path}",
+        content=body,
+        headers={"x-goog-api-key": api_key, "content-type": "application/json"},
+    )
+    assert r.status_code == 400 and "Nesting deeper than 100 levels" in r.json()["error"]["message"]

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -140,3 +141,20 @@ def test_chunked_processing_answers_each_request_exactly_once(lines: list[bytes]
         # Re-running the last chunk from an older checkpoint rewrites, never duplicates.
         answer_chunk(src, 0, dst, 0, total + 1, 0, CTX)
         assert dst.read_bytes().splitlines() == out
+
+
+@pytest.mark.parametrize("depth", [10, 300, 999, 1023, 1100, 5000])
+def test_deep_nesting_is_an_error_line_never_a_crash(depth: int) -> None:
+    inner = '{"a_b":' * depth + "1" + "}" * depth
+    raw = ('{"key":"k","request":{"contents":[{"parts":[{"text":"x"}]}],"generation_config":' + inner + "}}").encode()
+    out, ok = answer_line(raw, 0, CTX)
+    result = orjson.loads(out)
+    assert result["key"] == "k"
+    assert ok or result["error"]["status"] == "INVALID_ARGUMENT"
+
+
+def test_invalid_utf8_and_duplicate_keys() -> None:
+    out, ok = answer_line(b'{"key": "k", "request": {"contents": [{"parts": [{"text": "\xff\xfe"}]}]}}', 0, CTX)
+    assert not ok and orjson.loads(out)["error"]["code"] == 400
+    out, ok = answer_line(b'{"key": "a", "key": "b", "request": {"contents": [{"parts": [{"text": "x"}]}]}}', 0, CTX)
+    assert ok and orjson.loads(out)["key"] == "b"  # the last one wins, as in most JSON parsers
