@@ -189,9 +189,10 @@ def serve(
     settings = settings_from(ctx, scenario, preset, ephemeral, options)
     configure(settings.log_level, log_format)
     where = "a temporary directory" if settings.data_dir is None else str(settings.data_dir.resolve())
+    reach = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(settings.host, settings.host)  # all interfaces: this one
     banner = (
         f"gemini-batch-emulator {__version__}: state in {where}; "
-        f"set GOOGLE_GEMINI_BASE_URL=http://{settings.host}:{settings.port}"
+        f"set GOOGLE_GEMINI_BASE_URL=http://{reach}:{settings.port}"
     )
     if log_format == "json":
         logging.getLogger("emulator").info(banner, extra={"event": "start", "dataDir": where})
