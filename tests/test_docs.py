@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 _MARKED = re.compile(r"<!-- tested([^>]*?)-->[ \t]*\n```python\n(.*?)```", re.S)
 _SETTING = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\S+)")
 DOCS = sorted(p for p in (ROOT / "docs").glob("*.md") if p.name != "outputs.md")
+# Pages that must show what they describe in runnable examples (others, e.g. security.md, may not).
+FEATURE_PAGES = {"api.md", "clock.md", "latency.md", "faults.md", "control-plane.md", "scenarios.md", "seeding.md"}
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,10 @@ def test_doc_examples_run(doc: Path, live_server: ThreadServer, tmp_path: Path) 
     """Each example on its own key (or its own emulator) and in its own directory, so a page's
     examples run side by side."""
     examples = marked_examples(doc)
-    assert examples, f"docs/{doc.name} should carry tested examples"
+    if doc.name in FEATURE_PAGES:
+        assert examples, f"docs/{doc.name} should carry tested examples"
+    elif not examples:
+        pytest.skip(f"docs/{doc.name} has no tested examples")
     assert doc.read_text().count("<!-- tested") == len(examples), "a marker must sit right before a ```python fence"
     runnable = [e for e in examples if not missing_modules(e.code)]
     with ThreadPoolExecutor(max_workers=8) as pool:
