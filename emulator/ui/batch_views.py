@@ -138,7 +138,11 @@ def _batch_table(batches: list[Batch], total: int, which: queries.BatchFilter, b
             base=base,
         )
     states = collections.Counter(b.state for b in batches)
-    summary = join(render("{badge} {n}", badge=state_badge(s), n=number(states[s])) for s in BatchState if states[s])
+    summary = join(
+        render('<span class="tally-item">{badge} {n}</span>', badge=state_badge(s), n=number(states[s]))
+        for s in BatchState
+        if states[s]
+    )
     shown = f"Showing the newest {len(batches)} of {number(total)}." if total > len(batches) else ""
     rows = join(_batch_row(b, base) for b in batches)
     return render(
@@ -161,9 +165,10 @@ def _batch_row(batch: Batch, base: str) -> Html:
         '<tr data-batch="{id}" data-state="{state}"><th scope="row" class="name"><a href="{href}" id="open-{id}">'
         '{display}</a><span class="sub mono">{name}</span></th><td>{badge}</td>'
         '<td class="cell-progress">{progress}</td>'
-        '<td class="wide-only">{model}</td><td class="wide-only mono"><a href="{key_href}" title="Show this key '
-        'only (a fingerprint of the API key)">{tenant}</a></td><td class="wide-only">{created}</td>'
-        '<td class="cell-ended">{ended}</td><td class="actions">{actions}</td></tr>',
+        '<td class="wide-only model">{model}</td><td class="wide-only mono key-cell"><a href="{key_href}" '
+        'title="Show this key only (a fingerprint of the API key)">{tenant}</a></td>'
+        '<td class="wide-only">{created}</td><td class="cell-ended">{ended}</td>'
+        '<td class="actions">{actions}</td></tr>',
         id=batch.id,
         state=str(batch.state),
         href=f"{base}/batches/{segment(batch.id)}",
@@ -276,7 +281,9 @@ async def batch_page(request: Request, emulator: Emulator) -> Page:
     return Page(title, "batches", body, regions)
 
 
-_BATCH = """<section class="panel" aria-label="Status">{summary}</section>
+_BATCH = """<div class="split">
+<section class="panel" aria-label="Status">{summary}</section>
+<div>
 <section class="panel" aria-labelledby="actions-h"><h2 id="actions-h">Actions</h2>
 <div class="row">{actions}
 <form class="inline" data-act="force" data-batch="{id}"><label>Force to <select name="state">{forced}</select></label>
@@ -284,6 +291,8 @@ _BATCH = """<section class="panel" aria-label="Status">{summary}</section>
 <p class="hint">Forcing is the control plane's override: Succeeded answers every remaining request first.</p>
 </section>
 <section class="panel" aria-labelledby="timeline-h"><h2 id="timeline-h">Timeline</h2>{timeline}</section>
+</div>
+</div>
 <section class="panel" aria-labelledby="lines-h"><h2 id="lines-h">Requests and results</h2>
 <form class="filters" method="get" role="search" aria-label="Find a request by key">
 <label>Find by key <input type="search" name="q" value="{q}" autocomplete="off" spellcheck="false"></label>

@@ -13,7 +13,7 @@ from starlette.requests import Request
 
 from emulator.clock import MICROS
 from emulator.ids import tenant_for_key
-from emulator.ui.html import Html, duration, join, render, segment, status_badge, url, when
+from emulator.ui.html import Html, duration, join, render, segment, size, status_badge, url, when
 from emulator.ui.layout import Page, Region, roots
 
 if TYPE_CHECKING:
@@ -166,8 +166,18 @@ def _config(config: dict[str, Any]) -> Html:
         http=f"{latency['http']:g}",
         rate=f"{config['requestErrorRate']:g}",
         responder=config["responder"],
-        limits=", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v:g}" for k, v in limits.items()),
+        limits=", ".join(f"{name} {_limit(name, value)}" for name, value in limits.items()),
     )
+
+
+def _limit(name: str, value: Any) -> str:
+    if value is None:
+        return "none"
+    if name.endswith("Bytes") and isinstance(value, int):
+        return size(value)
+    if name in ("fileRetention", "batchExpiry") and isinstance(value, int | float):
+        return duration(value)
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 _CONFIG = """<dl class="facts">
@@ -180,7 +190,7 @@ _CONFIG = """<dl class="facts">
 
 _FAULTS = """<section class="panel" aria-labelledby="rules-h"><h2 id="rules-h">Active fault rules</h2>
 {rules}
-<div class="row"><button type="button" class="danger" data-act="clear-faults"
+<div class="row spaced"><button type="button" class="danger" data-act="clear-faults"
 data-confirm="Remove every fault rule added at run time?">Clear rules</button></div>
 <p class="hint">Clearing goes back to the rules the emulator was started with (its scenario).</p>
 </section>
@@ -220,13 +230,13 @@ async def requests_page(request: Request, emulator: Emulator) -> Page:
     q = request.query_params
     operation = q.get("operation") or None
     key = q.get("key") or None
+    tenant = tenant_for_key(key) if key else (q.get("tenant") or None)
     try:
         status = int(q["status"]) if q.get("status") else None
     except ValueError:
         status = None
 
     async def journal() -> Region:
-        tenant = tenant_for_key(key) if key else None
         entries = list(emulator.controls.journal(operation=operation, tenant=tenant, status=status))
         shown = entries[-JOURNAL_SHOWN:][::-1]
         if not shown:
@@ -280,7 +290,7 @@ def _entry_row(entry: Any, base: str) -> Html:
     return render(
         '<tr><td class="num">{seq}</td><td>{time}</td><td>{operation}</td><td>{status}</td>'
         '<td class="wide-only mono">{method} {path}</td><td>{resource}</td>'
-        '<td class="wide-only mono"><a href="{key_href}">{tenant}</a></td><td class="num">{ms} ms</td>'
+        '<td class="wide-only mono key-cell"><a href="{key_href}">{tenant}</a></td><td class="num">{ms} ms</td>'
         "<td>{fault}</td></tr>",
         seq=entry.seq,
         time=when(entry.time_us),
@@ -289,7 +299,7 @@ def _entry_row(entry: Any, base: str) -> Html:
         method=entry.method,
         path=entry.path,
         resource=resource,
-        key_href=url(base + "/", tenant=entry.tenant),
+        key_href=url(base + "/requests", tenant=entry.tenant),
         tenant=entry.tenant,
         ms=f"{entry.duration_ms:g}",
         fault=render("<code>{id}</code>", id=entry.fault) if entry.fault else Html(""),
@@ -297,7 +307,7 @@ def _entry_row(entry: Any, base: str) -> Html:
 
 
 _REQUESTS = """<form class="filters" method="get" action="{base}/requests" role="search" aria-label="Filter requests">
-<label>Operation <input type="search" name="operation" value="{operation}" placeholder="batches.* or files.upload"
+<label>Operation <input type="search" name="operation" value="{operation}" placeholder="e.g. batches.*"
 spellcheck="false"></label>
 <label>API key <input type="search" name="key" value="{key}" autocomplete="off" spellcheck="false"></label>
 <label>Status <input type="search" name="status" value="{status}" inputmode="numeric" size="4"></label>

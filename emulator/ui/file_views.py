@@ -68,7 +68,7 @@ def _file_row(file: File, base: str) -> Html:
     return render(
         '<tr data-file="{name}"><th scope="row"><a class="mono" href="{href}">{name}</a></th><td>{display}</td>'
         '<td class="num">{size}</td><td class="wide-only">{mime}</td><td>{source}</td>'
-        '<td class="wide-only mono"><a href="{key_href}">{tenant}</a></td><td class="wide-only">{created}</td>'
+        '<td class="wide-only mono key-cell"><a href="{key_href}">{tenant}</a></td><td class="wide-only">{created}</td>'
         '<td>{expires}</td><td><a href="{href}:download" download aria-label="Download {name}">Download</a></td></tr>',
         name=file.name,
         href=href,

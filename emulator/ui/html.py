@@ -67,7 +67,7 @@ _STATE_LOOK = {
     BatchState.SUCCEEDED: ("succeeded", "\u2713", "Succeeded"),  # ✓
     BatchState.FAILED: ("failed", "\u2715", "Failed"),  # ✕
     BatchState.CANCELLED: ("cancelled", "\u2298", "Cancelled"),  # ⊘
-    BatchState.EXPIRED: ("expired", "\u231b", "Expired"),  # ⌛
+    BatchState.EXPIRED: ("expired", "\u2296", "Expired"),  # ⊖ (an hourglass is missing from common fonts)
 }
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from emulator import Settings
@@ -91,10 +92,6 @@ def test_a_batch_runs_to_100_percent_live_then_opens_and_a_line_is_found_by_key(
             if (bar) window.__seen.push(Number(bar.value)); }, 20); }""",
         batch_id,
     )
-    page.wait_for_function(
-        "(id) => Number(document.querySelector(`tr[data-batch='${id}'] progress`)?.value) >= 25", arg=batch_id
-    )
-    page.screenshot(path=screenshots / "batches.png")
     expect(bar).to_have_attribute("value", "100")
     row = page.locator(f'tr[data-batch="{batch_id}"]')
     expect(row.locator(".badge").first).to_have_text("\u2713 Succeeded")
@@ -115,7 +112,7 @@ def test_a_batch_runs_to_100_percent_live_then_opens_and_a_line_is_found_by_key(
     expect(found.locator(".outcome-ok")).to_have_text("\u2713 OK")
     found.locator("details").last.locator("summary").click()
     expect(found.locator("details").last.locator("pre")).to_contain_text('"key": "request-742"')
-    page.screenshot(path=screenshots / "batch.png", full_page=True)
+    page.screenshot(path=screenshots / "find-by-key.png", full_page=True)
 
 
 def test_another_batch_is_cancelled_from_the_keyboard(page: Any, server: ThreadServer, key: str) -> None:
@@ -133,9 +130,7 @@ def test_another_batch_is_cancelled_from_the_keyboard(page: Any, server: ThreadS
     assert client.batches.get(name=f"batches/{batch_id}").state.name == "JOB_STATE_CANCELLED"  # type: ignore[union-attr]
 
 
-def test_advancing_the_clock_finishes_a_queued_batch(
-    page: Any, server: ThreadServer, key: str, screenshots: Path
-) -> None:
+def test_advancing_the_clock_finishes_a_queued_batch(page: Any, server: ThreadServer, key: str) -> None:
     control = EmulatorControl(server.url)
     control.configure(apiKey=key, clock={"mode": "manual"}, latency={"queue_delay": 3600})
     batch_id = create(server, key, upload(server, key, 5), "queued-an-hour")
@@ -149,7 +144,6 @@ def test_advancing_the_clock_finishes_a_queued_batch(
     expect(page.locator("#toast")).to_contain_text("The clock is now")
     assert control.clock(api_key=key)["now"][:13] > before[:13]
     expect(page.locator("#live-clock-state")).to_contain_text("2 h ahead")
-    page.screenshot(path=screenshots / "clock.png", full_page=True)
     client = make_client(server.url, key)
     assert client.batches.get(name=f"batches/{batch_id}").state.name == "JOB_STATE_SUCCEEDED"  # type: ignore[union-attr]
     page.goto(f"{UI}/batches/{batch_id}")
@@ -189,7 +183,7 @@ def test_a_batch_starts_from_the_new_batch_page_and_is_deleted(
     assert list(client.batches.list()) == []
 
 
-def test_fault_rules_are_added_and_removed(page: Any, server: ThreadServer, key: str, screenshots: Path) -> None:
+def test_fault_rules_are_added_and_removed(page: Any, server: ThreadServer, key: str) -> None:
     page.goto(f"{UI}/faults")
     form = page.locator('form[data-act="add-fault"]')
     form.locator('select[name="kind"]').select_option("http")
@@ -199,7 +193,6 @@ def test_fault_rules_are_added_and_removed(page: Any, server: ThreadServer, key:
     expect(page.locator("#toast")).to_have_text("Added rule slow-gets.")
     rule = page.locator("#live-rules li", has_text="slow-gets")
     expect(rule).to_contain_text('"operation":"batches.get"')
-    page.screenshot(path=screenshots / "faults.png", full_page=True)
     rule.locator("button").click()
     expect(page.locator("#toast")).to_have_text("Removed rule slow-gets.")
     expect(page.locator("#live-rules")).not_to_contain_text("slow-gets")
@@ -208,15 +201,13 @@ def test_fault_rules_are_added_and_removed(page: Any, server: ThreadServer, key:
     expect(page.locator("#toast")).to_contain_text("not valid JSON")
 
 
-def test_the_journal_and_files_pages(page: Any, server: ThreadServer, key: str, screenshots: Path) -> None:
+def test_the_journal_and_files_pages(page: Any, server: ThreadServer, key: str) -> None:
     batch_id = create(server, key, upload(server, key, 3), "journaled")
     EmulatorControl(server.url).wait_idle()
     page.goto(f"{UI}/requests?key={key}")
     expect(page.locator("table.journal tbody tr")).to_have_count(3)  # upload start, its one chunk, the create
-    page.screenshot(path=screenshots / "requests.png")
     page.goto(f"{UI}/files?key={key}")
     expect(page.locator("table.files tbody tr")).to_have_count(2)  # the input and the results
-    page.screenshot(path=screenshots / "files.png")
     page.click(f"text=files/batch-{batch_id}")
     expect(page.locator("pre.head")).to_contain_text('"key":"request-0"')
 
@@ -230,7 +221,7 @@ def test_keyboard_users_can_skip_to_the_content(page: Any) -> None:
 
 
 def test_a_narrow_window_shows_batches_as_cards_without_sideways_scrolling(
-    browser: Any, server: ThreadServer, key: str, screenshots: Path
+    browser: Any, server: ThreadServer, key: str
 ) -> None:
     batch_id = create(server, key, upload(server, key, 20), "on-a-phone")
     EmulatorControl(server.url).wait_idle()
@@ -240,6 +231,54 @@ def test_a_narrow_window_shows_batches_as_cards_without_sideways_scrolling(
         narrow.goto(f"{UI}/")
         expect(narrow.locator(f'tr[data-batch="{batch_id}"] progress')).to_be_visible()
         assert narrow.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        narrow.screenshot(path=screenshots / "narrow.png")
     finally:
         context.close()
+
+
+def test_the_docs_screenshots_of_every_state(browser: Any, screenshots: Path) -> None:
+    """A fixed scene on a manual clock (so the images only change when the dashboard does): batches
+    in every state, a running one with failed lines, a fault rule, two API keys."""
+    settings = Settings(
+        data_dir=None, clock="manual", clock_start="2026-03-02T09:00:00Z", queue_delay=600, request_latency=30
+    )
+    with thread_server(settings) as scene:
+        control = EmulatorControl(scene.url)
+        control.add_fault("job", display_name="bad-prompts", outcome="FAILED", at=0.3, message="The model crashed.")
+        control.add_fault("line", key="request-1?", rate=0.5, api_key="team-key")
+        created = {
+            name: create(scene, key, upload(scene, key, n), name)
+            for key, n, name in [
+                ("my-key", 10, "weekly-report"),
+                ("my-key", 20, "bad-prompts"),
+                ("team-key", 200, "nightly-eval"),
+                ("my-key", 40, "to-cancel"),
+            ]
+        }
+        control.advance(minutes=20)  # queued 10 min, then 20 of to-cancel's 40 requests answered
+        cancel = httpx.post(
+            f"{scene.url}{UI}/api/batches/{created['to-cancel']}:cancel", headers={"x-emulator-ui": "1"}
+        )
+        assert cancel.json()["state"] == "BATCH_STATE_CANCELLED"
+        control.advance(minutes=20)  # nightly-eval: 60 of 200 answered
+        stale = create(scene, "team-key", upload(scene, "team-key", 5), "stale-job")
+        control.force(f"batches/{stale}", "EXPIRED")
+        create(scene, "my-key", upload(scene, "my-key", 8), "just-queued")
+        context = browser.new_context(viewport=WIDE, base_url=scene.url)
+        shot = context.new_page()
+        try:
+            shot.goto(f"{UI}/")
+            expect(shot.locator("table.batches tbody tr")).to_have_count(6)
+            shot.screenshot(path=screenshots / "batches.png")
+            shot.goto(f"{UI}/batches/{created['nightly-eval']}")
+            expect(shot.locator("#live-summary .badge").first).to_have_text("\u25b6 Running")
+            shot.set_viewport_size({"width": 1366, "height": 1150})
+            shot.screenshot(path=screenshots / "batch.png")
+            shot.set_viewport_size(WIDE)
+            for page_name in ("clock", "faults", "requests", "files"):
+                shot.goto(f"{UI}/{page_name}")
+                shot.screenshot(path=screenshots / f"{page_name}.png", full_page=page_name != "requests")
+            shot.set_viewport_size({"width": 390, "height": 844})
+            shot.goto(f"{UI}/")
+            shot.screenshot(path=screenshots / "narrow.png")
+        finally:
+            context.close()
