@@ -117,16 +117,19 @@ def test_batch_answers_are_the_synchronous_answers(client: OpenAI) -> None:
 
 def test_failed_requests_go_to_the_error_file(client: OpenAI, control: EmulatorControl, api_key: str) -> None:
     control.add_fault("line", prompt="(?i)unlucky", status="UNAVAILABLE", api_key=api_key)
+    control.add_fault("line", key="retry-*", status=429, api_key=api_key)  # a line rule's key is the custom_id
     lines = [chat_line(f"r{i}", "An unlucky one." if i % 3 == 0 else f"Fine {i}.") for i in range(6)]
     lines.append(chat_line("too-many", "Hi", n=99))  # refused by the model at run time: 400
+    lines.append(chat_line("retry-1", "Hi"))
     batch = client.batches.create(
         input_file_id=upload(client, lines), endpoint="/v1/chat/completions", completion_window="24h"
     )
     done = wait(client, batch.id)
     assert done.status == "completed"
-    assert done.request_counts is not None and (done.request_counts.completed, done.request_counts.failed) == (4, 3)
+    assert done.request_counts is not None and (done.request_counts.completed, done.request_counts.failed) == (4, 4)
     errors = {r["custom_id"]: r for r in records(client, done.error_file_id)}
-    assert set(errors) == {"r0", "r3", "too-many"}
+    assert set(errors) == {"r0", "r3", "too-many", "retry-1"}
+    assert errors["retry-1"]["response"]["status_code"] == 429
     assert errors["r0"]["response"]["status_code"] == 503
     assert errors["r0"]["response"]["body"]["error"]["code"] == "UNAVAILABLE"
     assert errors["too-many"]["response"]["status_code"] == 400
