@@ -19,10 +19,10 @@ import asyncio
 import contextlib
 import secrets
 import tempfile
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from emulator.batches.lines import is_request_line
 from emulator.batches.models import BatchKind, BatchState, CreateBatch
@@ -45,6 +45,7 @@ SPOOL_BYTES = 8 << 20
 MAX_LISTED_ERRORS = 1000
 COMPLETION_WINDOWS = ("24h",)
 _NOT_READY = object()
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,7 +327,8 @@ def _check_purpose(purpose: str | None) -> None:
         )
 
 
-def _after(items: list[Any], after: str | None, limit: int, id_of: Any, what: str) -> tuple[list[Any], bool]:
+def _after(items: list[T], after: str | None, limit: int, id_of: Callable[[T], str], what: str) -> tuple[list[T], bool]:
+    """The page of `limit` items that follows the item whose id is `after`, and whether more follow."""
     start = 0
     if after:
         ids = [id_of(item) for item in items]
