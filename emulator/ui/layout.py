@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 
 from emulator import __version__
+from emulator.ui.assets import asset_url
 from emulator.ui.html import Html, join, render, when
-from emulator.ui.static import asset_url
 
 if TYPE_CHECKING:
     from emulator.emulator import Emulator

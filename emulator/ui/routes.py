@@ -33,12 +33,14 @@ from emulator.files.wire import file_to_wire
 from emulator.ids import tenant_for_key
 from emulator.ui import lines as line_viewer
 from emulator.ui import queries
-from emulator.ui.batch_views import batch_page, batches_page, new_batch_page
-from emulator.ui.control_views import clock_page, faults_page, requests_page
+from emulator.ui.assets import serve_asset
+from emulator.ui.batch_page import batch_page
+from emulator.ui.batch_views import batches_page, new_batch_page
+from emulator.ui.control_views import clock_page, faults_page
 from emulator.ui.file_views import file_page, files_page
 from emulator.ui.html import segment
+from emulator.ui.journal_views import requests_page
 from emulator.ui.layout import PREFIX, Page, clock_region, document, live, roots
-from emulator.ui.static import serve_asset
 from emulator.web import JSONResponse, Links, emulator_of
 
 if TYPE_CHECKING:
