@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 JS_DIR := tests/js
 JS_STAMP := $(JS_DIR)/node_modules/.installed
+JS_OPENAI_DIR := tests/js_openai
+JS_OPENAI_STAMP := $(JS_OPENAI_DIR)/node_modules/.installed
 
 # Older SDK majors default to v1beta (3.x to v1); each gets its own venv and runs the Python SDK tests.
 COMPAT_SDKS := 1.75.0 2.34.0
@@ -22,10 +24,14 @@ $(JS_STAMP): $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
 	cd $(JS_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(JS_STAMP)
 
+$(JS_OPENAI_STAMP): $(JS_OPENAI_DIR)/package.json $(JS_OPENAI_DIR)/package-lock.json
+	cd $(JS_OPENAI_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(JS_OPENAI_STAMP)
+
 run: $(STAMP) ## serve the emulator on 127.0.0.1:8790, state in ./.gemini-emulator
 	$(VENV)/bin/gemini-batch-emulator serve
 
-test: $(STAMP) $(JS_STAMP) ## lint, types, older SDKs, then the whole suite (unit, API, both SDKs, restarts)
+test: $(STAMP) $(JS_STAMP) $(JS_OPENAI_STAMP) ## lint, types, older SDKs, then the whole suite (unit, API, both SDKs, restarts)
 	$(MAKE) --no-print-directory lint typecheck test-compat
 	$(PY) -m pytest -n 2
 
@@ -58,4 +64,4 @@ fuzz: $(STAMP) ## the OpenAPI fuzz run with a larger budget (make test runs a sm
 	FUZZ_EXAMPLES=300 $(PY) -m pytest -q -s tests/api/test_openapi.py tests/api/test_upload_fuzz.py
 
 clean:
-	rm -rf $(VENV) .venv-genai-* $(JS_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-genai-* $(JS_DIR)/node_modules $(JS_OPENAI_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -31,6 +31,8 @@ class Flag:
     type: Any
     help: str
     metavar: str | None = None
+    flag: str | None = None  # the option's name when it is not the field's (`--api-key` for api_keys)
+    multiple: bool = False
 
 
 _FLAGS = [
@@ -89,6 +91,19 @@ _FLAGS = [
         "Files and batches (JSON or TOML) to create at start-up unless they exist.",
         "FILE",
     ),
+    Flag("max_request_bytes", click.IntRange(min=1), "Largest JSON request body.", "BYTES"),
+    Flag("max_line_bytes", click.IntRange(min=1), "Longest JSONL line; a longer one becomes an error line.", "BYTES"),
+    Flag("max_batch_requests", click.IntRange(min=1), "Most requests in one batch (default: no limit).", "N"),
+    Flag(
+        "api_keys",
+        str,
+        "Accept only this API key (repeat for several; the variable takes them space-separated). Without one, "
+        "any key works.",
+        "KEY",
+        flag="api-key",
+        multiple=True,
+    ),
+    Flag("control_token", str, "Require this token for /_emulator/* (Authorization: Bearer TOKEN).", "TOKEN"),
     Flag("log_level", click.Choice(["critical", "error", "warning", "info", "debug"]), "How much to log."),
 ]
 
@@ -104,13 +119,15 @@ def _default(field: str) -> Any:
 
 def _with_flags(command: Any) -> Any:
     for flag in reversed(_FLAGS):
+        default = _default(flag.field)
         command = click.option(
-            "--" + flag.field.replace("_", "-"),
+            "--" + (flag.flag or flag.field.replace("_", "-")),
             flag.field,
             type=flag.type,
-            default=_default(flag.field),
+            default=default,
+            multiple=flag.multiple,
             envvar=_env(flag.field),
-            show_default=_default(flag.field) is not None,
+            show_default=default is not None and default != (),
             show_envvar=True,
             metavar=flag.metavar,
             help=flag.help,
@@ -198,6 +215,13 @@ def serve(
         logging.getLogger("emulator").info(banner, extra={"event": "start", "dataDir": where})
     else:
         click.echo(banner, err=True)
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.api_keys:
+        logging.getLogger("emulator").warning(
+            "listening on %s without --api-key: anyone who can reach port %d can use this emulator "
+            "(see docs/security.md)",
+            settings.host,
+            settings.port,
+        )
     config = uvicorn.Config(
         RequestLog(create_app(settings)),
         host=settings.host,
@@ -326,7 +350,19 @@ def sources(ctx: click.Context, scenario: str | None, preset: str | None) -> lis
     return out
 
 
+_SECRETS = {"api_keys", "control_token"}
+
+
+def _masked(name: str, value: Any) -> Any:
+    """Secrets are shown as what they are, never as their value."""
+    if name == "api_keys":
+        return f"({len(value)} key{'s' if len(value) != 1 else ''})" if value else "(any key)"
+    return "(set)" if value else None
+
+
 def _shown(name: str, value: Any) -> str:
+    if name in _SECRETS:
+        return str(_masked(name, value) or "-")
     if value is None:
         return {
             "data_dir": "(a temporary directory)",
@@ -340,6 +376,8 @@ def _shown(name: str, value: Any) -> str:
 
 
 def _json_value(name: str, value: Any) -> Any:
+    if name in _SECRETS:
+        return _masked(name, value)
     if name == "faults":
         return value.to_wire()
     if value is None or isinstance(value, bool | int | float):

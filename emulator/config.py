@@ -166,6 +166,8 @@ _TABLES: dict[str, dict[str, str]] = {
         "seed_file": "seed_file",
         "public_url": "public_url",
         "log_level": "log_level",
+        "api_keys": "api_keys",
+        "control_token": "control_token",
     },
     "clock": {"mode": "clock", "time_scale": "time_scale", "start": "clock_start"},
     "latency": {
@@ -288,7 +290,7 @@ _INTS = {
     "max_batch_requests",
 }
 _FLOATS = {"time_scale", "http_latency", "request_error_rate", "file_retention", "batch_expiry"}
-_STRINGS = {"clock", "clock_start", "public_url", "log_level", "responder", "host"}
+_STRINGS = {"clock", "clock_start", "public_url", "log_level", "responder", "host", "control_token"}
 
 
 def _typed(name: str, value: Any) -> Any:
@@ -309,6 +311,10 @@ def _typed(name: str, value: Any) -> Any:
         raise ConfigError(f"{name} must be {kind}, not {value!r}.") from None
     if name in _STRINGS and not isinstance(value, str):
         raise ConfigError(f"{name} must be a string, not {value!r}.")
+    if name == "api_keys":
+        if not isinstance(value, list | tuple) or not all(isinstance(k, str) for k in value):
+            raise ConfigError("api_keys must be a list of strings.")
+        return tuple(value)
     return value
 
 

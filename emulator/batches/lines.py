@@ -101,8 +101,9 @@ def answer_line(raw: bytes, index: int, ctx: LineContext) -> tuple[bytes, bool]:
         return _render(ctx, key, metadata, "error", error.status() if ctx.inline else error.line_error()), False
     except Exception:  # a bug in a responder must cost one line, never the batch
         log.exception("answering request #%d of batches/%s failed", index + 1, ctx.batch_id)
-        error = Internal(f"Internal error encountered while answering request #{index + 1}.")
-        return _render(ctx, key, metadata, "error", error.status() if ctx.inline else error.line_error()), False
+        internal = Internal(f"Internal error encountered while answering request #{index + 1}.")
+        shown = internal.status() if ctx.inline else internal.line_error()
+        return _render(ctx, key, metadata, "error", shown), False
     return rendered, True
 
 

@@ -108,3 +108,11 @@ def test_plain_pip_install_ships_every_asset(tmp_path: Path) -> None:
     assert json.loads(probe.stdout).startswith(str(tmp_path / "site"))
     with ProcessServer(None, env={"PYTHONPATH": str(tmp_path / "site")}, cwd=tmp_path) as server:
         assert httpx.get(f"{server.url}/_emulator/health").json()["status"] == "ok"
+
+
+def test_print_config_never_shows_secrets() -> None:
+    env = {"GEMINI_EMULATOR_API_KEYS": "key-one key-two", "GEMINI_EMULATOR_CONTROL_TOKEN": "tok3n"}
+    result = CliRunner().invoke(main, ["print-config"], env=env)
+    assert result.exit_code == 0
+    assert "(2 keys)" in result.output and "(set)" in result.output
+    assert "key-one" not in result.output and "tok3n" not in result.output
