@@ -101,6 +101,8 @@ class JsonFormatter(logging.Formatter):
 def batch_fields(record: logging.LogRecord) -> dict[str, Any]:
     """`event: batch` fields from the runner's transition lines (`%s PENDING→RUNNING (%d requests)`,
     `%s SUCCEEDED (%d ok, %d failed)`); other lines of that logger get none."""
+    if hasattr(record, "event"):  # the runner gives its fields itself
+        return {}
     args = record.args if isinstance(record.args, tuple) else ()
     if not args or not isinstance(args[0], str) or not args[0].startswith("batches/"):
         return {}

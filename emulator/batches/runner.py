@@ -53,6 +53,7 @@ class JobRunner:
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._settled = asyncio.Condition()
+        self.lines_answered = 0  # since this process started
         self._asked = 0  # settle() requests made
         self._answered = 0  # the last request a completed quiet step started after
 
@@ -134,7 +135,18 @@ class JobRunner:
         if step.kind == "start":
             machine.transition(batch, BatchState.RUNNING, step.at_us)
             if await self._store.save_batch(batch, previous):
-                log.info("%s PENDING→RUNNING (%d requests)", batch.name, batch.request_count)
+                log.info(
+                    "%s PENDING→RUNNING (%d requests)",
+                    batch.name,
+                    batch.request_count,
+                    extra={
+                        "event": "batch",
+                        "batch": batch.name,
+                        "from": str(previous),
+                        "state": str(batch.state),
+                        "requestCount": batch.request_count,
+                    },
+                )
         elif step.kind == "answer":
             await self._answer(batch, step.lines)
         elif step.kind == "finish":
@@ -173,6 +185,7 @@ class JobRunner:
         batch.lines_done += result.lines
         batch.success_count += result.successes
         batch.failure_count += result.lines - result.successes
+        self.lines_answered += result.lines  # for metrics: every line answered, checkpointed or not
         if result.at_end:  # fewer request lines than counted at creation: the file was shorter
             batch.request_count = batch.lines_done
         await self._store.save_batch(batch, BatchState.RUNNING)
@@ -225,7 +238,20 @@ class JobRunner:
             batch.output_file = output.name
         batch.finalized = True
         if await self._store.finalize_batch(batch, expect or batch.state, output):
-            log.info("%s %s (%d ok, %d failed)", batch.name, batch.state.name, batch.success_count, batch.failure_count)
+            log.info(
+                "%s %s (%d ok, %d failed)",
+                batch.name,
+                batch.state.name,
+                batch.success_count,
+                batch.failure_count,
+                extra={
+                    "event": "batch",
+                    "batch": batch.name,
+                    "state": str(batch.state),
+                    "successfulRequestCount": batch.success_count,
+                    "failedRequestCount": batch.failure_count,
+                },
+            )
 
 
 def _lookup(files: dict[str, FileInfo]) -> FileLookup:
