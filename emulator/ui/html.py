@@ -115,8 +115,12 @@ def when(us: int | None) -> Html:
     if us is None:
         return Html('<span class="muted">\u2013</span>')
     exact = rfc3339(us)
-    shown = exact[:10] + " " + exact[11:19]
-    return render('<time datetime="{exact}" title="{exact}">{shown}</time>', exact=exact, shown=shown)
+    return render(
+        '<time datetime="{exact}" title="{exact}"><span>{date}</span> <span>{time}</span></time>',
+        exact=exact,
+        date=exact[:10],
+        time=exact[11:19],
+    )
 
 
 def duration(seconds: float) -> str:

@@ -377,8 +377,8 @@ def test_the_faults_page_lists_rules_and_the_configuration(server: ThreadServer)
 def test_the_clock_page_shows_the_shared_and_per_key_clocks(manual: ThreadServer, key: str) -> None:
     EmulatorControl(manual.url).advance(hours=3, api_key=key)
     html = get(manual, UI + "/clock").text
-    assert "2026-01-01 00:00:00" in html and "manual: time moves only when you advance it" in html
-    assert tenant_for_key(key) in html and "2026-01-01 03:00:00" in html and "3 h ahead" in html
+    assert 'datetime="2026-01-01T00:00:00.000000Z"' in html and "manual: time moves only when you advance it" in html
+    assert tenant_for_key(key) in html and 'datetime="2026-01-01T03:00:00.000000Z"' in html and "3 h ahead" in html
 
 
 def test_static_assets_are_served_from_the_package_and_cached_by_content(server: ThreadServer) -> None:
@@ -408,3 +408,15 @@ def test_with_a_control_token_the_dashboard_remembers_it_in_a_cookie() -> None:
         assert "emulator_token=s3cret" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
         assert "Path=/_emulator" in cookie
         assert "set-cookie" not in get(running, UI + "/", token="wrong").headers
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="emulator/auth.py does not read the dashboard's emulator_token cookie yet (see docs/dashboard.md)",
+)
+def test_with_a_control_token_the_cookie_opens_every_dashboard_page_and_action() -> None:
+    with thread_server(Settings(data_dir=None, control_token="s3cret")) as running, httpx.Client() as browser:
+        assert browser.get(running.url + UI + "/", params={"token": "s3cret"}).status_code == 200
+        assert browser.get(running.url + UI + "/files").status_code == 200  # a link followed: no token in it
+        assert browser.get(running.url + UI + "/live/", params={"region": "batches"}).status_code == 200
+        assert browser.post(running.url + "/_emulator/clock:advance", json={"seconds": 1}).status_code == 200
