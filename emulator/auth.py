@@ -5,7 +5,7 @@ With `api_keys` set, every API request must carry one of them (`x-goog-api-key`,
 unknown key → 400 INVALID_ARGUMENT with reason API_KEY_INVALID. Upload chunks are exempt: the Python
 SDK sends them without a key, and their unguessable session URL is the credential. With
 `control_token` set, `/_emulator/*` (but `health`) requires `Authorization: Bearer <token>`,
-`X-Emulator-Token` or `?token=`.
+`X-Emulator-Token`, `?token=`, or the dashboard's `emulator_token` cookie.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ MISSING_KEY = (
 )
 INVALID_KEY = "API key not valid. Please pass a valid API key."
 _EXEMPT = ("/_emulator/health",)
+TOKEN_COOKIE = "emulator_token"
 
 
 def check(connection: HTTPConnection, settings: Settings) -> None:
@@ -38,6 +39,7 @@ def check(connection: HTTPConnection, settings: Settings) -> None:
             connection.headers.get("x-emulator-token")
             or (auth[7:].strip() if auth.lower().startswith("bearer ") else None)
             or connection.query_params.get("token")
+            or connection.cookies.get(TOKEN_COOKIE)  # the dashboard keeps it there (HttpOnly, SameSite=strict)
         )
         if not given or not hmac.compare_digest(given, settings.control_token):
             raise ApiError(

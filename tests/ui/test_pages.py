@@ -410,10 +410,6 @@ def test_with_a_control_token_the_dashboard_remembers_it_in_a_cookie() -> None:
         assert "set-cookie" not in get(running, UI + "/", token="wrong").headers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emulator/auth.py does not read the dashboard's emulator_token cookie yet (see docs/dashboard.md)",
-)
 def test_with_a_control_token_the_cookie_opens_every_dashboard_page_and_action() -> None:
     with thread_server(Settings(data_dir=None, control_token="s3cret")) as running, httpx.Client() as browser:
         assert browser.get(running.url + UI + "/", params={"token": "s3cret"}).status_code == 200
