@@ -201,6 +201,44 @@ def test_fault_rules_are_added_and_removed(page: Any, server: ThreadServer, key:
     expect(page.locator("#toast")).to_contain_text("not valid JSON")
 
 
+def test_force_a_state_change_the_timing_jump_the_clock_and_reset_a_key(page: Any, key: str) -> None:
+    """The other control-plane forms, each checked by what the emulator did."""
+    settings = Settings(data_dir=None, clock="manual", clock_start="2026-01-01T00:00:00Z", queue_delay=3600)
+    with thread_server(settings) as manual:
+        control = EmulatorControl(manual.url)
+        batch_id = create(manual, key, upload(manual, key, 3), "to-force")
+        page.goto(f"{manual.url}{UI}/batches/{batch_id}")
+        page.select_option('form[data-act="force"] select', "BATCH_STATE_FAILED")
+        page.click('form[data-act="force"] button')
+        expect(page.locator("#toast")).to_have_text("Batch forced to BATCH_STATE_FAILED.")
+        expect(page.locator("#live-summary .badge").first).to_have_text("\u2715 Failed")
+        expect(page.locator("#live-summary")).to_contain_text("The batch was forced to FAILED.")
+
+        page.goto(f"{manual.url}{UI}/faults")
+        page.fill('input[name="queue_delay"]', "0.5..2")
+        page.fill('input[name="request_error_rate"]', "0.25")
+        page.click('form[data-act="configure"] button')
+        expect(page.locator("#toast")).to_have_text("Configuration changed: new batches use it.")
+        config = control.config()
+        assert (config["latency"]["queueDelay"], config["requestErrorRate"]) == ("0.5..2", 0.25)
+        expect(page.locator("#live-config")).to_contain_text("0.5..2 s")
+
+        page.goto(f"{manual.url}{UI}/clock")
+        page.fill('form[data-act="set-time"] input[name="time"]', "2026-06-01T12:00:00Z")
+        page.click('form[data-act="set-time"] button')
+        expect(page.locator("#toast")).to_have_text("The clock is now 2026-06-01T12:00:00.000000Z.")
+        expect(page.locator("#live-clock time")).to_have_attribute("datetime", "2026-06-01T12:00:00.000000Z")
+        page.click("text=+1 day")
+        expect(page.locator("#toast")).to_have_text("The clock is now 2026-06-02T12:00:00.000000Z.")
+
+        page.goto(f"{manual.url}{UI}/faults")
+        page.fill('form[data-act="reset"] input[name="apiKey"]', key)
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click('form[data-act="reset"] button')
+        expect(page.locator("#toast")).to_have_text("That key's state was reset.")
+        assert list(make_client(manual.url, key).batches.list()) == []
+
+
 def test_the_journal_and_files_pages(page: Any, server: ThreadServer, key: str) -> None:
     batch_id = create(server, key, upload(server, key, 3), "journaled")
     EmulatorControl(server.url).wait_idle()
