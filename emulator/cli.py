@@ -86,6 +86,12 @@ _FLAGS = [
         "FILE",
     ),
     Flag(
+        "models",
+        click.Path(dir_okay=False, path_type=Path),
+        "A JSON catalogue of models for models.list and models.get (default: current Gemini models).",
+        "FILE",
+    ),
+    Flag(
         "seed_file",
         click.Path(dir_okay=False, path_type=Path),
         "Files and batches (JSON or TOML) to create at start-up unless they exist.",

@@ -55,6 +55,7 @@ class Settings:
     public_url: the base URL clients reach us by; by default taken from each request's Host.
     responder: which fake model answers: "default", "echo", "fixed:<text>" or "module:callable".
     responses: a rule file (TOML or JSON) of scripted answers, matched before the responder.
+    models: a JSON catalogue for `models.list`/`models.get` instead of the built-in one.
     seed_file: files and batches (JSON or TOML) created at start-up, unless already there.
     max_*, file_retention, batch_expiry: the real service's limits, each adjustable (max_request_bytes:
         a JSON request body; max_line_bytes: one JSONL line; max_batch_requests: lines in one batch).
@@ -80,6 +81,7 @@ class Settings:
     log_level: str = "info"
     responder: str = "default"
     responses: Path | None = None
+    models: Path | None = None
     seed_file: Path | None = None
     max_file_bytes: int = 2 * GIB
     max_storage_bytes: int = 20 * GIB
@@ -163,6 +165,7 @@ _TABLES: dict[str, dict[str, str]] = {
         "request_error_rate": "request_error_rate",
         "responder": "responder",
         "responses": "responses",
+        "models": "models",
         "seed_file": "seed_file",
         "public_url": "public_url",
         "log_level": "log_level",
@@ -199,7 +202,7 @@ PRESETS: dict[str, dict[str, str]] = {
     "realistic": {"queue_delay": "120..3600", "request_latency": "0.05..0.5", "batch_overhead": "60..600"},
 }
 
-_PATH_FIELDS = {"responses", "seed_file"}
+_PATH_FIELDS = {"responses", "seed_file", "models"}
 _SCENARIO_DIRS = ("fixtures/scenarios",)
 
 

@@ -22,6 +22,7 @@ from emulator.config import ConfigError, Settings, scenario_settings
 from emulator.controls import Controls, error_rate_rule
 from emulator.errors import InvalidArgument
 from emulator.files.service import FilesService
+from emulator.generation.catalogue import DEFAULT_CATALOGUE, Catalogue, load_catalogue
 from emulator.policy import FaultPolicy, Span
 from emulator.responder import Responder, build_responder
 from emulator.storage.blobs import BlobStore
@@ -50,6 +51,7 @@ class Emulator:
         self.clock = clock_for(settings)
         self.controls = Controls(settings.seed, settings.faults, settings.request_error_rate)
         self.responder: Responder = responder or build_responder(settings)
+        self.catalogue = _catalogue(settings)
         self.data_dir: Path | None = None
 
     @contextlib.asynccontextmanager
@@ -223,3 +225,13 @@ RUNTIME_FIELDS = frozenset(
         "batch_expiry",
     }
 )
+
+
+def _catalogue(settings: Settings) -> Catalogue:
+    if settings.models is None:
+        return DEFAULT_CATALOGUE
+    try:
+        return load_catalogue(settings.models)
+    except (OSError, ValueError, InvalidArgument) as exc:
+        message = exc.message if isinstance(exc, InvalidArgument) else str(exc)
+        raise ConfigError(f"models: {message}") from None

@@ -8,7 +8,6 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from emulator.generation import wire
-from emulator.generation.catalogue import DEFAULT_CATALOGUE
 from emulator.generation.service import GenerationService
 from emulator.paging import decode_token, encode_token, page_size
 from emulator.routing import api_route
@@ -65,7 +64,7 @@ async def list_models(request: Request) -> Response:
         maximum=MAX_PAGE_SIZE,
     )
     token = decode_token(request.query_params.get("pageToken") or request.query_params.get("page_token"))
-    models, following = DEFAULT_CATALOGUE.page(token or 0, size)
+    models, following = emulator_of(request).catalogue.page(token or 0, size)
     body: dict[str, object] = {"models": models}
     if following is not None:
         body["nextPageToken"] = encode_token(following)
@@ -73,7 +72,7 @@ async def list_models(request: Request) -> Response:
 
 
 async def get_model(request: Request) -> Response:
-    return JSONResponse(DEFAULT_CATALOGUE.get(request.path_params["model"]))
+    return JSONResponse(emulator_of(request).catalogue.get(request.path_params["model"]))
 
 
 routes = [
