@@ -125,8 +125,8 @@ class Controls:
                 return rule
         return None
 
-    def job_fate(self, *, display_name: str | None, model: str, batch: str, tenant: str) -> dict[str, Any] | None:
-        """What a job rule decides for a new batch, recorded on the batch so restarts keep it."""
+    def job_rule(self, *, display_name: str | None, model: str, batch: str, tenant: str) -> JobFault | None:
+        """The job rule a new batch falls under (counting it against `next_n`), if any."""
         for rule in self.faults.job:
             if not rule.matches(display_name=display_name, model=model, batch=batch, tenant=tenant):
                 continue
@@ -135,7 +135,7 @@ class Controls:
                 if used >= rule.next_n:
                     continue
                 self._counters[(rule.id, tenant)] += 1
-            return fate_of(rule)
+            return rule
         return None
 
     def quirks_for(self, *, display_name: str | None, model: str, batch: str, tenant: str) -> list[dict[str, Any]]:
@@ -179,7 +179,10 @@ class Controls:
             yield entry
 
 
-def fate_of(rule: JobFault) -> dict[str, Any]:
+def fate_of(rule: JobFault | None) -> dict[str, Any] | None:
+    """What a job rule decides for a batch's end, recorded on the batch so restarts keep it."""
+    if rule is None or rule.outcome == "NONE":
+        return None
     message = (
         rule.message
         or {

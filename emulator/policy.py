@@ -95,7 +95,8 @@ class HttpFault:
         return fnmatch.fnmatchcase(operation, self.operation) and self.api_key in (None, tenant)
 
 
-JOB_OUTCOMES = ("FAILED", "EXPIRED", "CANCELLED", "HANG")
+JOB_OUTCOMES = ("FAILED", "EXPIRED", "CANCELLED", "HANG", "NONE")  # NONE: only the rule's timing applies
+JOB_TIMING = ("queue_delay", "request_latency", "batch_overhead")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,7 @@ class JobFault:
     api_key: str | None = None
     code: Code = Code.INTERNAL
     message: str | None = None
+    timing: dict[str, Span] = field(default_factory=dict)  # queue_delay / request_latency / batch_overhead
 
     def matches(self, *, display_name: str | None, model: str, batch: str, tenant: str) -> bool:
         return (
@@ -329,9 +331,24 @@ def parse_http_fault(raw: dict[str, Any], rule_id: str, tenant_of_key: Any) -> H
 def parse_job_fault(raw: dict[str, Any], rule_id: str, tenant_of_key: Any) -> JobFault:
     what = f"job fault {rule_id}"
     f = _normalized(
-        raw, {"id", "outcome", "at", "displayName", "model", "batch", "nextN", "apiKey", "status", "message"}, what
+        raw,
+        {
+            "id",
+            "outcome",
+            "at",
+            "displayName",
+            "model",
+            "batch",
+            "nextN",
+            "apiKey",
+            "status",
+            "message",
+            *map(to_camel, JOB_TIMING),
+        },
+        what,
     )
-    outcome = str(f.get("outcome", "FAILED")).upper().removeprefix("BATCH_STATE_")
+    timing = {name: Span.parse(f[to_camel(name)], f"{what}.{name}") for name in JOB_TIMING if to_camel(name) in f}
+    outcome = str(f.get("outcome", "NONE" if timing else "FAILED")).upper().removeprefix("BATCH_STATE_")
     if outcome == "RUNNING":
         outcome = "HANG"
     if outcome not in JOB_OUTCOMES:
@@ -348,6 +365,7 @@ def parse_job_fault(raw: dict[str, Any], rule_id: str, tenant_of_key: Any) -> Jo
         api_key=tenant_of_key(f["apiKey"]) if f.get("apiKey") else None,
         code=code,
         message=str(f["message"]) if "message" in f else None,
+        timing=timing,
     )
 
 

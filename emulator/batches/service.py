@@ -12,7 +12,7 @@ from emulator.batches.pipeline import count_requests
 from emulator.batches.runner import JobRunner
 from emulator.clock import MICROS, VirtualClock
 from emulator.config import Settings
-from emulator.controls import Controls
+from emulator.controls import Controls, fate_of
 from emulator.errors import (
     Cancelled,
     FailedPrecondition,
@@ -114,6 +114,11 @@ class BatchesService:
             },
         )
         name = f"batches/{batch_id}"
+        rule = self._controls.job_rule(
+            display_name=command.display_name, model=model_name(command.model), batch=name, tenant=tenant
+        )
+        if rule is not None:
+            spans = {**spans, **rule.timing}  # a job rule may give matching batches their own latency
         batch = Batch(
             id=batch_id,
             tenant=tenant,
@@ -133,9 +138,7 @@ class BatchesService:
             queue_us=_us(spans["queue_delay"].pick(timing.random())),
             latency_us=_us(spans["request_latency"].pick(timing.random())),
             overhead_us=_us(spans["batch_overhead"].pick(timing.random())),
-            fate=self._controls.job_fate(
-                display_name=command.display_name, model=model_name(command.model), batch=name, tenant=tenant
-            ),
+            fate=fate_of(rule),
             quirks=self._controls.quirks_for(
                 display_name=command.display_name, model=model_name(command.model), batch=name, tenant=tenant
             ),

@@ -281,3 +281,15 @@ def test_openapi_documents_every_control_route(fast: ThreadServer) -> None:
     assert document["openapi"].startswith("3.1")
     served = {r.path.replace("{batch_id:rid}", "{batch_id}") for r in routes}
     assert served == {path for path in document["paths"] if path.startswith("/_emulator")}
+
+
+def test_job_rules_can_give_matching_batches_their_own_latency(manual: ThreadServer) -> None:
+    control, client = EmulatorControl(manual.url), make_client(manual.url, "k")
+    control.add_fault("job", display_name="slow-*", queue_delay=86400, api_key="k")  # no outcome: timing only
+    slow = client.batches.create(model="gemini-2.5-flash", src=INLINE[:1], config={"display_name": "slow-1"})
+    quick = client.batches.create(model="gemini-2.5-flash", src=INLINE[:1], config={"display_name": "quick-1"})
+    control.advance(hours=23)
+    assert client.batches.get(name=quick.name).state.name == "JOB_STATE_SUCCEEDED"
+    assert client.batches.get(name=slow.name).state.name == "JOB_STATE_PENDING"
+    control.advance(hours=3)  # 24 h queued + 2 h for its one request
+    assert client.batches.get(name=slow.name).state.name == "JOB_STATE_SUCCEEDED"
