@@ -239,6 +239,16 @@ def test_force_a_state_change_the_timing_jump_the_clock_and_reset_a_key(page: An
         assert list(make_client(manual.url, key).batches.list()) == []
 
 
+def test_with_a_control_token_the_dashboard_opens_once_with_it_and_keeps_working(page: Any) -> None:
+    with thread_server(Settings(data_dir=None, control_token="s3cret")) as guarded:
+        page.goto(f"{guarded.url}{UI}/clock?token=s3cret")
+        page.wait_for_url(f"{guarded.url}{UI}/clock")  # the token left the address bar
+        page.click("text=+1 hour")
+        expect(page.locator("#toast")).to_contain_text("The clock is now")
+        page.click("text=Batches")
+        expect(page.locator("h1")).to_have_text("Batches")
+
+
 def test_the_journal_and_files_pages(page: Any, server: ThreadServer, key: str) -> None:
     batch_id = create(server, key, upload(server, key, 3), "journaled")
     EmulatorControl(server.url).wait_idle()
