@@ -7,6 +7,7 @@ JS_DIR := tests/js
 JS_STAMP := $(JS_DIR)/node_modules/.installed
 JS_OPENAI_DIR := tests/js_openai
 JS_OPENAI_STAMP := $(JS_OPENAI_DIR)/node_modules/.installed
+BROWSER_STAMP := .stamp-browser
 
 # Older SDK majors default to v1beta (3.x to v1); each gets its own venv and runs the Python SDK tests.
 COMPAT_SDKS := 1.75.0 2.34.0
@@ -24,6 +25,14 @@ $(JS_STAMP): $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
 	cd $(JS_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(JS_STAMP)
 
+# The dashboard's browser tests drive Debian's chromium with Playwright (never `playwright install`).
+# Installing it needs root (as in CI); elsewhere install it yourself or the browser tests are skipped.
+$(BROWSER_STAMP):
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+		{ [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
+		echo "chromium is not installed and could not be: the browser tests will be skipped"
+	touch $(BROWSER_STAMP)
+
 $(JS_OPENAI_STAMP): $(JS_OPENAI_DIR)/package.json $(JS_OPENAI_DIR)/package-lock.json
 	cd $(JS_OPENAI_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $(JS_OPENAI_STAMP)
@@ -31,7 +40,7 @@ $(JS_OPENAI_STAMP): $(JS_OPENAI_DIR)/package.json $(JS_OPENAI_DIR)/package-lock.
 run: $(STAMP) ## serve the emulator on 127.0.0.1:8790, state in ./.gemini-emulator
 	$(VENV)/bin/gemini-batch-emulator serve
 
-test: $(STAMP) $(JS_STAMP) $(JS_OPENAI_STAMP) ## lint, types, older SDKs, then the whole suite (unit, API, both SDKs, restarts)
+test: $(STAMP) $(JS_STAMP) $(JS_OPENAI_STAMP) $(BROWSER_STAMP) ## lint, types, older SDKs, then the whole suite (unit, API, both SDKs, restarts)
 	$(MAKE) --no-print-directory lint typecheck test-compat
 	$(PY) -m pytest -n 2
 
@@ -64,4 +73,4 @@ fuzz: $(STAMP) ## the OpenAPI fuzz run with a larger budget (make test runs a sm
 	FUZZ_EXAMPLES=300 $(PY) -m pytest -q -s tests/api/test_openapi.py tests/api/test_upload_fuzz.py
 
 clean:
-	rm -rf $(VENV) .venv-genai-* $(JS_DIR)/node_modules $(JS_OPENAI_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-genai-* $(BROWSER_STAMP) $(JS_DIR)/node_modules $(JS_OPENAI_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache
