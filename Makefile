@@ -31,7 +31,7 @@ $(BROWSER_STAMP):
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 		{ [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
 		echo "chromium is not installed and could not be: the browser tests will be skipped"
-	touch $(BROWSER_STAMP)
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then touch $(BROWSER_STAMP); fi
 
 $(JS_OPENAI_STAMP): $(JS_OPENAI_DIR)/package.json $(JS_OPENAI_DIR)/package-lock.json
 	cd $(JS_OPENAI_DIR) && npm ci --no-audit --no-fund --loglevel=error

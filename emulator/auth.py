@@ -39,7 +39,7 @@ def check(connection: HTTPConnection, settings: Settings) -> None:
             connection.headers.get("x-emulator-token")
             or (auth[7:].strip() if auth.lower().startswith("bearer ") else None)
             or connection.query_params.get("token")
-            or connection.cookies.get(TOKEN_COOKIE)  # the dashboard keeps it there (HttpOnly, SameSite=strict)
+            or _dashboard_cookie(connection)
         )
         if not given or not hmac.compare_digest(given, settings.control_token):
             raise ApiError(
@@ -63,6 +63,18 @@ def check(connection: HTTPConnection, settings: Settings) -> None:
                 }
             ],
         )
+
+
+def _dashboard_cookie(connection: HTTPConnection) -> str | None:
+    """The dashboard keeps the token in a cookie (HttpOnly, SameSite=strict). SameSite does not tell
+    one localhost port from another, so a cookie alone only opens reads; anything else also needs the
+    `X-Emulator-UI` header the dashboard's own script sends (a form on another page cannot)."""
+    token = connection.cookies.get(TOKEN_COOKIE)
+    if token is None:
+        return None
+    if connection.scope.get("method", "GET") in ("GET", "HEAD") or "x-emulator-ui" in connection.headers:
+        return token
+    return None
 
 
 class AuthMiddleware:

@@ -32,7 +32,7 @@ REQUEST_LOGGER = "emulator.requests"
 BATCH_LOGGER = "emulator.batches"
 
 # Control-plane reads that health checks and scrapers repeat every few seconds: debug, not info.
-_QUIET_PATHS = re.compile(r"/_emulator/(?:health|metrics|wait-idle)$")
+_QUIET_PATHS = re.compile(r"/_emulator/(?:health|metrics|wait-idle|ui/live/.*|ui/static/.*)$")
 _TRANSITION = re.compile(r"([A-Z_]+)→([A-Z_]+)")
 # LogRecord's own attributes; anything else on a record was passed as `extra=` (uvicorn's
 # `color_message` is the same text with terminal colours).

@@ -415,4 +415,9 @@ def test_with_a_control_token_the_cookie_opens_every_dashboard_page_and_action()
         assert browser.get(running.url + UI + "/", params={"token": "s3cret"}).status_code == 200
         assert browser.get(running.url + UI + "/files").status_code == 200  # a link followed: no token in it
         assert browser.get(running.url + UI + "/live/", params={"region": "batches"}).status_code == 200
-        assert browser.post(running.url + "/_emulator/clock:advance", json={"seconds": 1}).status_code == 200
+        ui = {"X-Emulator-UI": "1"}  # what the dashboard's script sends with every request
+        assert (
+            browser.post(running.url + "/_emulator/clock:advance", json={"seconds": 1}, headers=ui).status_code == 200
+        )
+        # A cookie alone opens reads only: a form posted from another localhost page carries no such header.
+        assert browser.post(running.url + "/_emulator/clock:advance", json={"seconds": 1}).status_code == 401
