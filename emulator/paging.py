@@ -8,6 +8,7 @@ empty page.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -55,3 +56,9 @@ def paginate(rows: list[tuple[int, T]], size: int) -> Page[T]:
     """Rows fetched with `limit = size + 1`: the extra row only tells whether another page exists."""
     kept = rows[:size]
     return Page([item for _, item in kept], kept[-1][0] if len(rows) > size else None)
+
+
+def page_params(query: Mapping[str, str], *, default: int, maximum: int) -> tuple[int, int | None]:
+    """`pageSize` and `pageToken` (or their snake_case spellings) of a list call: size and position."""
+    size = page_size(query.get("pageSize") or query.get("page_size"), default=default, maximum=maximum)
+    return size, decode_token(query.get("pageToken") or query.get("page_token"))

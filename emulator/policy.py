@@ -114,12 +114,7 @@ class JobFault:
     timing: dict[str, Span] = field(default_factory=dict)  # queue_delay / request_latency / batch_overhead
 
     def matches(self, *, display_name: str | None, model: str, batch: str, tenant: str) -> bool:
-        return (
-            self.api_key in (None, tenant)
-            and _glob(self.display_name, display_name or "")
-            and _glob(self.model, model, model.removeprefix("models/"))
-            and _glob(self.batch, batch, batch.removeprefix("batches/"))
-        )
+        return _matches_batch(self, display_name=display_name, model=model, batch=batch, tenant=tenant)
 
 
 LINE_FINISH_REASONS = ("SAFETY", "MAX_TOKENS", "RECITATION", "OTHER", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII")
@@ -169,12 +164,7 @@ class QuirkRule:
     params: dict[str, float] = field(default_factory=dict)
 
     def matches(self, *, display_name: str | None, model: str, batch: str, tenant: str) -> bool:
-        return (
-            self.api_key in (None, tenant)
-            and _glob(self.display_name, display_name or "")
-            and _glob(self.model, model, model.removeprefix("models/"))
-            and _glob(self.batch, batch, batch.removeprefix("batches/"))
-        )
+        return _matches_batch(self, display_name=display_name, model=model, batch=batch, tenant=tenant)
 
 
 Rule = HttpFault | JobFault | LineFault | QuirkRule
@@ -218,6 +208,18 @@ class FaultPolicy:
 
     def to_wire(self) -> dict[str, list[dict[str, Any]]]:
         return {kind: [_rule_to_wire(r) for r in getattr(self, kind)] for kind in KINDS}
+
+
+def _matches_batch(
+    rule: JobFault | QuirkRule, *, display_name: str | None, model: str, batch: str, tenant: str
+) -> bool:
+    """Whether a batch-level rule (a job fault or a quirk) applies to a new batch."""
+    return (
+        rule.api_key in (None, tenant)
+        and _glob(rule.display_name, display_name or "")
+        and _glob(rule.model, model, model.removeprefix("models/"))
+        and _glob(rule.batch, batch, batch.removeprefix("batches/"))
+    )
 
 
 def _glob(pattern: str | None, *values: str) -> bool:

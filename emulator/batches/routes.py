@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from emulator.batches import wire
 from emulator.batches.models import BatchKind
-from emulator.paging import decode_token, encode_token, page_size
+from emulator.paging import encode_token, page_params
 from emulator.routing import api_route
 from emulator.web import JSONResponse, emulator_of, read_json, tenant_of
 
@@ -40,12 +40,7 @@ async def get_batch(request: Request) -> Response:
 
 
 async def list_batches(request: Request) -> Response:
-    size = page_size(
-        request.query_params.get("pageSize") or request.query_params.get("page_size"),
-        default=DEFAULT_PAGE_SIZE,
-        maximum=MAX_PAGE_SIZE,
-    )
-    token = decode_token(request.query_params.get("pageToken") or request.query_params.get("page_token"))
+    size, token = page_params(request.query_params, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
     page = await emulator_of(request).batches.list(tenant_of(request), size, token)
     body: dict[str, object] = {"operations": [wire.batch_to_operation(v) for v in page.items]} if page.items else {}
     if page.next_position is not None:

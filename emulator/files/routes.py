@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from emulator.files import wire
-from emulator.paging import decode_token, encode_token, page_size
+from emulator.paging import encode_token, page_params
 from emulator.routing import api_route
 from emulator.web import JSONResponse, Links, emulator_of, read_json, tenant_of
 
@@ -57,12 +57,7 @@ async def get_file(request: Request) -> Response:
 
 
 async def list_files(request: Request) -> Response:
-    size = page_size(
-        request.query_params.get("pageSize") or request.query_params.get("page_size"),
-        default=DEFAULT_PAGE_SIZE,
-        maximum=MAX_PAGE_SIZE,
-    )
-    token = decode_token(request.query_params.get("pageToken") or request.query_params.get("page_token"))
+    size, token = page_params(request.query_params, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
     page = await emulator_of(request).files.list(tenant_of(request), size, token)
     links = _links(request)
     body: dict[str, object] = {"files": [wire.file_to_wire(f, links) for f in page.items]} if page.items else {}

@@ -9,7 +9,7 @@ from starlette.responses import Response, StreamingResponse
 
 from emulator.generation import wire
 from emulator.generation.service import GenerationService
-from emulator.paging import decode_token, encode_token, page_size
+from emulator.paging import encode_token, page_params
 from emulator.routing import api_route
 from emulator.web import JSONResponse, emulator_of, read_json, tenant_of
 
@@ -58,12 +58,7 @@ async def batch_embed_contents(request: Request) -> Response:
 
 
 async def list_models(request: Request) -> Response:
-    size = page_size(
-        request.query_params.get("pageSize") or request.query_params.get("page_size"),
-        default=DEFAULT_PAGE_SIZE,
-        maximum=MAX_PAGE_SIZE,
-    )
-    token = decode_token(request.query_params.get("pageToken") or request.query_params.get("page_token"))
+    size, token = page_params(request.query_params, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
     models, following = emulator_of(request).catalogue.page(token or 0, size)
     body: dict[str, object] = {"models": models}
     if following is not None:
