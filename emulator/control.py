@@ -8,12 +8,14 @@
     control.force("batches/abc", "BATCH_STATE_FAILED")
     assert control.requests(operation="batches.create")
 
-Every method that acts on state takes `api_key=` to act on that key's state only. Errors from the
-emulator raise `ControlError` with Google's `code`, `status` and `message`.
+`AsyncEmulatorControl` has the same methods, awaitable. Every method that acts on state takes
+`api_key=` to act on that key's state only. Errors from the emulator raise `ControlError` with
+Google's `code`, `status` and `message`. With a control token, pass `token=`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -30,53 +32,145 @@ class ControlError(Exception):
         super().__init__(f"{status_code} {self.status}: {self.message}")
 
 
-def _check(response: httpx.Response) -> Any:
-    try:
-        body = response.json()
-    except ValueError:
-        body = response.text
-    if response.status_code != 200:
-        raise ControlError(response.status_code, body)
-    return body
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One control-plane request, and which part of the answer the caller gets."""
 
-
-def _duration(seconds: float, minutes: float, hours: float, days: float) -> float:
-    return seconds + minutes * 60 + hours * 3600 + days * 86400
+    method: str
+    path: str
+    params: dict[str, Any] | None = None
+    json: Any = None
+    pick: str | None = None
 
 
 def _key(api_key: str | None) -> dict[str, str]:
     return {"key": api_key} if api_key else {}
 
 
-class _Requests:
-    """The HTTP calls, shared by both clients: (method, path, params, json)."""
+def _with_key(body: dict[str, Any], api_key: str | None) -> dict[str, Any]:
+    return {**body, "apiKey": api_key} if api_key else body
+
+
+class _Calls:
+    """Every call, built once for both clients."""
 
     @staticmethod
-    def advance(seconds: float, minutes: float, hours: float, days: float, api_key: str | None) -> tuple[Any, ...]:
-        body: dict[str, Any] = {"seconds": _duration(seconds, minutes, hours, days)}
-        if api_key:
-            body["apiKey"] = api_key
-        return "POST", "/_emulator/clock:advance", {}, body
+    def health() -> _Call:
+        return _Call("GET", "/_emulator/health")
 
     @staticmethod
-    def fault(kind: str, api_key: str | None, rule: dict[str, Any]) -> tuple[Any, ...]:
-        body = {"kind": kind, **rule}
-        if api_key:
-            body["apiKey"] = api_key
-        return "POST", "/_emulator/faults", {}, body
+    def reset(api_key: str | None) -> _Call:
+        return _Call("POST", "/_emulator/reset", json=_with_key({}, api_key))
+
+    @staticmethod
+    def config() -> _Call:
+        return _Call("GET", "/_emulator/config")
+
+    @staticmethod
+    def configure(changes: dict[str, Any]) -> _Call:
+        return _Call("PATCH", "/_emulator/config", json=changes)
+
+    @staticmethod
+    def clock(api_key: str | None) -> _Call:
+        return _Call("GET", "/_emulator/clock", params=_key(api_key))
+
+    @staticmethod
+    def advance(seconds: float, minutes: float, hours: float, days: float, api_key: str | None) -> _Call:
+        total = seconds + minutes * 60 + hours * 3600 + days * 86400
+        return _Call("POST", "/_emulator/clock:advance", json=_with_key({"seconds": total}, api_key))
+
+    @staticmethod
+    def set_time(time: str | None, api_key: str | None, mode: str | None) -> _Call:
+        body: dict[str, Any] = {}
+        if time is not None:
+            body["time"] = time
+        if mode is not None:
+            body["mode"] = mode
+        return _Call("POST", "/_emulator/clock:set", json=_with_key(body, api_key))
+
+    @staticmethod
+    def add_fault(kind: str, api_key: str | None, rule: dict[str, Any]) -> _Call:
+        return _Call("POST", "/_emulator/faults", json=_with_key({"kind": kind, **rule}, api_key), pick="added")
+
+    @staticmethod
+    def faults() -> _Call:
+        return _Call("GET", "/_emulator/faults")
+
+    @staticmethod
+    def remove_fault(rule_id: str) -> _Call:
+        return _Call("DELETE", f"/_emulator/faults/{rule_id}")
+
+    @staticmethod
+    def clear_faults(api_key: str | None) -> _Call:
+        return _Call("DELETE", "/_emulator/faults", params=_key(api_key))
+
+    @staticmethod
+    def requests(operation: str | None, api_key: str | None, status: int | None, since: int) -> _Call:
+        params: dict[str, Any] = {**_key(api_key), "since": since}
+        if operation:
+            params["operation"] = operation
+        if status is not None:
+            params["status"] = status
+        return _Call("GET", "/_emulator/requests", params=params, pick="requests")
+
+    @staticmethod
+    def clear_requests(api_key: str | None) -> _Call:
+        return _Call("DELETE", "/_emulator/requests", params=_key(api_key))
+
+    @staticmethod
+    def force(batch: str, state: str) -> _Call:
+        return _Call("POST", f"/_emulator/batches/{batch.removeprefix('batches/')}:force", json={"state": state})
+
+    @staticmethod
+    def seed(document: dict[str, Any]) -> _Call:
+        return _Call("POST", "/_emulator/seed", json=document)
+
+    @staticmethod
+    def export_state(api_key: str | None) -> _Call:
+        return _Call("GET", "/_emulator/state", params=_key(api_key))
+
+    @staticmethod
+    def responses() -> _Call:
+        return _Call("GET", "/_emulator/responses", pick="rules")
+
+    @staticmethod
+    def set_responses(rules: list[dict[str, Any]]) -> _Call:
+        return _Call("PUT", "/_emulator/responses", json={"rules": rules})
+
+    @staticmethod
+    def wait_idle(timeout: float) -> _Call:
+        return _Call("POST", "/_emulator/wait-idle", params={"timeout": timeout}, pick="idle")
+
+
+def _result(call: _Call, response: httpx.Response) -> Any:
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text
+    if response.status_code != 200:
+        raise ControlError(response.status_code, body)
+    if call.pick == "added":
+        return body["added"][0]
+    return body[call.pick] if call.pick else body
+
+
+def _client_options(url: str, timeout: float, token: str | None) -> dict[str, Any]:
+    # Plain http (the usual loopback case) needs no TLS context: skipping it saves ~50 ms.
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    return {"base_url": url, "timeout": timeout, "verify": not url.startswith("http://"), "headers": headers}
 
 
 class EmulatorControl:
     """Steer a running emulator (in-process thread server or docker sidecar) over HTTP."""
 
-    def __init__(self, url: str, *, timeout: float = 120.0, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self, url: str, *, timeout: float = 120.0, token: str | None = None, client: httpx.Client | None = None
+    ) -> None:
         self.url = url.rstrip("/")
-        # Plain http (the usual loopback case) needs no TLS context: skipping it saves ~50 ms.
-        plain = self.url.startswith("http://")
-        self._client = client or httpx.Client(base_url=self.url, timeout=timeout, verify=not plain)
+        self._client = client or httpx.Client(**_client_options(self.url, timeout, token))
 
-    def _call(self, method: str, path: str, params: dict[str, Any] | None = None, json: Any = None) -> Any:
-        return _check(self._client.request(method, path, params=params or None, json=json))
+    def _do(self, call: _Call) -> Any:
+        return _result(call, self._client.request(call.method, call.path, params=call.params or None, json=call.json))
 
     def close(self) -> None:
         self._client.close()
@@ -93,99 +187,102 @@ class EmulatorControl:
         self.close()
 
     def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", "/_emulator/health")
+        result: dict[str, Any] = self._do(_Calls.health())
         return result
 
     def reset(self, api_key: str | None = None) -> None:
-        self._call("POST", "/_emulator/reset", json={"apiKey": api_key} if api_key else {})
+        """Forget state (this key's, or everything)."""
+        self._do(_Calls.reset(api_key))
 
     def config(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", "/_emulator/config")
+        result: dict[str, Any] = self._do(_Calls.config())
         return result
 
     def configure(self, **changes: Any) -> dict[str, Any]:
-        """Change latency, limits, `request_error_rate` or add `faults`, using scenario-file names."""
-        result: dict[str, Any] = self._call("PATCH", "/_emulator/config", json=changes)
+        """Change latency, limits, `request_error_rate` or add `faults`, using scenario-file names
+        (`apiKey=` for one key's latency, error rate, faults and clock mode)."""
+        result: dict[str, Any] = self._do(_Calls.configure(changes))
         return result
 
     def clock(self, api_key: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", "/_emulator/clock", params=_key(api_key))
+        result: dict[str, Any] = self._do(_Calls.clock(api_key))
         return result
 
     def advance(
         self, seconds: float = 0, *, minutes: float = 0, hours: float = 0, days: float = 0, api_key: str | None = None
     ) -> dict[str, Any]:
         """Move emulated time forward; returns once every batch due by then has got there."""
-        result: dict[str, Any] = self._call(*_Requests.advance(seconds, minutes, hours, days, api_key))
+        result: dict[str, Any] = self._do(_Calls.advance(seconds, minutes, hours, days, api_key))
         return result
 
-    def set_time(self, time: str, api_key: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = self._call(
-            "POST", "/_emulator/clock:set", json={"time": time, **({"apiKey": api_key} if api_key else {})}
-        )
+    def set_time(
+        self, time: str | None = None, api_key: str | None = None, *, mode: str | None = None
+    ) -> dict[str, Any]:
+        """Jump to `time` (RFC 3339); `mode="manual"`/`"real"` gives a key its own stopped clock or not."""
+        result: dict[str, Any] = self._do(_Calls.set_time(time, api_key, mode))
         return result
 
     def add_fault(self, kind: str, *, api_key: str | None = None, **rule: Any) -> str:
-        """Add one rule of `kind` ("http", "job" or "line"); returns its id."""
-        added: list[str] = self._call(*_Requests.fault(kind, api_key, rule))["added"]
-        return added[0]
+        """Add one rule of `kind` ("http", "job", "line" or "quirk"); returns its id."""
+        rule_id: str = self._do(_Calls.add_fault(kind, api_key, rule))
+        return rule_id
 
     def faults(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", "/_emulator/faults")
+        result: dict[str, Any] = self._do(_Calls.faults())
         return result
 
     def remove_fault(self, rule_id: str) -> None:
-        self._call("DELETE", f"/_emulator/faults/{rule_id}")
+        self._do(_Calls.remove_fault(rule_id))
 
     def clear_faults(self, api_key: str | None = None) -> None:
-        self._call("DELETE", "/_emulator/faults", params=_key(api_key))
+        self._do(_Calls.clear_faults(api_key))
 
     def requests(
         self, operation: str | None = None, *, api_key: str | None = None, status: int | None = None, since: int = 0
     ) -> list[dict[str, Any]]:
-        params: dict[str, Any] = {**_key(api_key), "since": since}
-        if operation:
-            params["operation"] = operation
-        if status is not None:
-            params["status"] = status
-        result: list[dict[str, Any]] = self._call("GET", "/_emulator/requests", params=params)["requests"]
+        result: list[dict[str, Any]] = self._do(_Calls.requests(operation, api_key, status, since))
         return result
 
     def clear_requests(self, api_key: str | None = None) -> None:
-        self._call("DELETE", "/_emulator/requests", params=_key(api_key))
+        self._do(_Calls.clear_requests(api_key))
 
     def force(self, batch: str, state: str) -> dict[str, Any]:
         """Move a batch to `state` now (e.g. BATCH_STATE_FAILED); returns its operation."""
-        batch_id = batch.removeprefix("batches/")
-        result: dict[str, Any] = self._call("POST", f"/_emulator/batches/{batch_id}:force", json={"state": state})
+        result: dict[str, Any] = self._do(_Calls.force(batch, state))
         return result
 
     def seed(self, document: dict[str, Any]) -> dict[str, list[str]]:
-        result: dict[str, list[str]] = self._call("POST", "/_emulator/seed", json=document)
+        result: dict[str, list[str]] = self._do(_Calls.seed(document))
         return result
 
     def export_state(self, api_key: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", "/_emulator/state", params=_key(api_key))
+        result: dict[str, Any] = self._do(_Calls.export_state(api_key))
+        return result
+
+    def responses(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._do(_Calls.responses())
         return result
 
     def set_responses(self, rules: list[dict[str, Any]]) -> None:
-        self._call("PUT", "/_emulator/responses", json={"rules": rules})
+        self._do(_Calls.set_responses(rules))
 
     def wait_idle(self, timeout: float = 30) -> bool:
-        idle: bool = self._call("POST", "/_emulator/wait-idle", params={"timeout": timeout})["idle"]
+        idle: bool = self._do(_Calls.wait_idle(timeout))
         return idle
 
 
 class AsyncEmulatorControl:
     """The same calls as `EmulatorControl`, awaitable."""
 
-    def __init__(self, url: str, *, timeout: float = 120.0, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, url: str, *, timeout: float = 120.0, token: str | None = None, client: httpx.AsyncClient | None = None
+    ) -> None:
         self.url = url.rstrip("/")
-        plain = self.url.startswith("http://")
-        self._client = client or httpx.AsyncClient(base_url=self.url, timeout=timeout, verify=not plain)
+        self._client = client or httpx.AsyncClient(**_client_options(self.url, timeout, token))
 
-    async def _call(self, method: str, path: str, params: dict[str, Any] | None = None, json: Any = None) -> Any:
-        return _check(await self._client.request(method, path, params=params or None, json=json))
+    async def _do(self, call: _Call) -> Any:
+        response = await self._client.request(call.method, call.path, params=call.params or None, json=call.json)
+        return _result(call, response)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -197,45 +294,78 @@ class AsyncEmulatorControl:
         await self.aclose()
 
     async def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call("GET", "/_emulator/health")
+        result: dict[str, Any] = await self._do(_Calls.health())
         return result
 
     async def reset(self, api_key: str | None = None) -> None:
-        await self._call("POST", "/_emulator/reset", json={"apiKey": api_key} if api_key else {})
+        await self._do(_Calls.reset(api_key))
+
+    async def config(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self._do(_Calls.config())
+        return result
+
+    async def configure(self, **changes: Any) -> dict[str, Any]:
+        result: dict[str, Any] = await self._do(_Calls.configure(changes))
+        return result
 
     async def clock(self, api_key: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call("GET", "/_emulator/clock", params=_key(api_key))
+        result: dict[str, Any] = await self._do(_Calls.clock(api_key))
         return result
 
     async def advance(
         self, seconds: float = 0, *, minutes: float = 0, hours: float = 0, days: float = 0, api_key: str | None = None
     ) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call(*_Requests.advance(seconds, minutes, hours, days, api_key))
+        result: dict[str, Any] = await self._do(_Calls.advance(seconds, minutes, hours, days, api_key))
+        return result
+
+    async def set_time(
+        self, time: str | None = None, api_key: str | None = None, *, mode: str | None = None
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = await self._do(_Calls.set_time(time, api_key, mode))
         return result
 
     async def add_fault(self, kind: str, *, api_key: str | None = None, **rule: Any) -> str:
-        added: list[str] = (await self._call(*_Requests.fault(kind, api_key, rule)))["added"]
-        return added[0]
+        rule_id: str = await self._do(_Calls.add_fault(kind, api_key, rule))
+        return rule_id
 
-    async def clear_faults(self, api_key: str | None = None) -> None:
-        await self._call("DELETE", "/_emulator/faults", params=_key(api_key))
-
-    async def requests(self, operation: str | None = None, *, api_key: str | None = None) -> list[dict[str, Any]]:
-        params: dict[str, Any] = {**_key(api_key)}
-        if operation:
-            params["operation"] = operation
-        result: list[dict[str, Any]] = (await self._call("GET", "/_emulator/requests", params=params))["requests"]
+    async def faults(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self._do(_Calls.faults())
         return result
 
+    async def remove_fault(self, rule_id: str) -> None:
+        await self._do(_Calls.remove_fault(rule_id))
+
+    async def clear_faults(self, api_key: str | None = None) -> None:
+        await self._do(_Calls.clear_faults(api_key))
+
+    async def requests(
+        self, operation: str | None = None, *, api_key: str | None = None, status: int | None = None, since: int = 0
+    ) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self._do(_Calls.requests(operation, api_key, status, since))
+        return result
+
+    async def clear_requests(self, api_key: str | None = None) -> None:
+        await self._do(_Calls.clear_requests(api_key))
+
     async def force(self, batch: str, state: str) -> dict[str, Any]:
-        batch_id = batch.removeprefix("batches/")
-        result: dict[str, Any] = await self._call("POST", f"/_emulator/batches/{batch_id}:force", json={"state": state})
+        result: dict[str, Any] = await self._do(_Calls.force(batch, state))
         return result
 
     async def seed(self, document: dict[str, Any]) -> dict[str, list[str]]:
-        result: dict[str, list[str]] = await self._call("POST", "/_emulator/seed", json=document)
+        result: dict[str, list[str]] = await self._do(_Calls.seed(document))
         return result
 
+    async def export_state(self, api_key: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = await self._do(_Calls.export_state(api_key))
+        return result
+
+    async def responses(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self._do(_Calls.responses())
+        return result
+
+    async def set_responses(self, rules: list[dict[str, Any]]) -> None:
+        await self._do(_Calls.set_responses(rules))
+
     async def wait_idle(self, timeout: float = 30) -> bool:
-        idle: bool = (await self._call("POST", "/_emulator/wait-idle", params={"timeout": timeout}))["idle"]
+        idle: bool = await self._do(_Calls.wait_idle(timeout))
         return idle
