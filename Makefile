@@ -65,7 +65,8 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
-bench: $(STAMP) ## throughput figures against a baseline measured in the same run
+bench: $(STAMP) ## every figure of docs/performance.md beside a baseline measured in the same run
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || echo "wrk unavailable: the control-plane figure is skipped"
 	$(PY) -m bench
 	$(PY) -m bench.plugin
 
