@@ -28,27 +28,21 @@ JSONL_MIME_TYPES = frozenset(
 )
 _MIME_ALIASES = {"jsonl": "application/jsonl", "json": "application/json", "ndjson": "application/x-ndjson"}
 _SUPPORTED_FAMILIES = ("text/", "image/", "audio/", "video/")
-_SUPPORTED_APPLICATION = frozenset(
-    {
-        "application/pdf",
-        "application/json",
-        "application/jsonl",
-        "application/x-jsonl",
-        "application/jsonlines",
-        "application/x-jsonlines",
-        "application/x-ndjson",
-        "application/ndjson",
-        "application/x-javascript",
+# application/* types whose bytes are text (JSON and JSON Lines, markup, source code).
+TEXT_APPLICATION_TYPES = frozenset(
+    {t for t in JSONL_MIME_TYPES if t.startswith("application/")}
+    | {
+        "application/xml",
         "application/javascript",
+        "application/x-javascript",
         "application/x-python",
         "application/x-python-code",
-        "application/rtf",
         "application/x-typescript",
-        "application/xml",
         "application/x-sh",
-        "application/octet-stream",
+        "application/rtf",
     }
 )
+_SUPPORTED_APPLICATION = TEXT_APPLICATION_TYPES | {"application/pdf", "application/octet-stream"}
 
 
 class FileState(StrEnum):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from emulator.batches import machine
 from emulator.batches.models import Batch, BatchState
 from emulator.clock import MICROS, rfc3339
-from emulator.files.models import File
+from emulator.files.models import TEXT_APPLICATION_TYPES, File
 from emulator.ids import ANONYMOUS, tenant_for_key
 
 if TYPE_CHECKING:
@@ -166,25 +166,7 @@ _ENDS = {
 
 # --- files ---------------------------------------------------------------------------------------
 
-TEXT_MIME_TYPES = frozenset(
-    {
-        "application/json",
-        "application/jsonl",
-        "application/x-jsonl",
-        "application/jsonlines",
-        "application/x-jsonlines",
-        "application/x-ndjson",
-        "application/ndjson",
-        "application/xml",
-        "application/javascript",
-        "application/x-javascript",
-        "application/x-python",
-        "application/x-python-code",
-        "application/x-typescript",
-        "application/x-sh",
-        "application/rtf",
-    }
-)
+TEXT_MIME_TYPES = TEXT_APPLICATION_TYPES
 HEAD_LINES = 20
 HEAD_BYTES = 64 * 1024
 
