@@ -7,6 +7,7 @@ killed are written again exactly once.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -33,7 +34,11 @@ def answer_chunk(
     max_lines: int,
     first_index: int,
     ctx: LineContext,
+    durable: bool = False,
 ) -> ChunkResult:
+    """Answer up to `max_lines` request lines from `input_offset`, writing results at `output_offset`.
+    With `durable`, the results reach the disk (fsync) before the caller checkpoints past them, so a
+    power cut cannot leave a checkpoint pointing at bytes that were never written."""
     out: list[bytes] = []
     successes = 0
     at_end = False
@@ -60,6 +65,9 @@ def answer_chunk(
         fout.seek(output_offset)
         fout.truncate()
         fout.write(data)
+        if durable:
+            fout.flush()
+            os.fsync(fout.fileno())
     return ChunkResult(new_input_offset, output_offset + len(data), len(out), successes, at_end)
 
 

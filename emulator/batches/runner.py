@@ -178,6 +178,7 @@ class JobRunner:
                 lines,
                 batch.lines_done,
                 await self._context(batch),
+                self._settings.data_dir is not None,  # an ephemeral emulator has nothing to keep
             )
         except FileNotFoundError:  # deleted under us; the next step will not see it again
             return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,6 +171,9 @@ class FilesService:
                 out.truncate(session.received_bytes)
                 self._hashers.pop(session.id, None)
                 raise
+            if self._settings.data_dir is not None:  # on disk before the session says it has them
+                out.flush()
+                await asyncio.to_thread(os.fsync, out.fileno())  # off the event loop: it may take a while
         self._hashers[session.id] = (position, hasher)
         session.received_bytes = received
         await self._store.set_upload_received(session.id, received)
