@@ -64,14 +64,7 @@ async def batch_page(request: Request, emulator: Emulator) -> Page:
         found = await current()
         if found is None:
             return Region(Html(""))
-        source = line_viewer.Source(
-            input_path=emulator.blobs.path(found.input_blob),
-            output_path=emulator.blobs.path(found.output_blob),
-            output_limit=found.output_offset,
-            inline=found.inline,
-            request_count=found.request_count,
-            terminal=found.state.terminal,
-        )
+        source = line_viewer.Source.of(found, emulator.blobs)
         page = await asyncio.to_thread(line_viewer.read_page, source, page=page_no, query=query)
         return Region(_lines(page, f"{base}/batches/{segment(found.id)}"), active=not found.finalized)
 

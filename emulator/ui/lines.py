@@ -18,6 +18,8 @@ from typing import Any, BinaryIO, Literal
 import orjson
 
 from emulator.batches.lines import is_request_line
+from emulator.batches.models import Batch
+from emulator.storage.blobs import BlobStore
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 200
@@ -68,6 +70,18 @@ class Source:
     inline: bool
     request_count: int
     terminal: bool
+
+    @classmethod
+    def of(cls, batch: Batch, blobs: BlobStore) -> Source:
+        """A batch's own lines: its input snapshot and its output up to the last checkpoint."""
+        return cls(
+            input_path=blobs.path(batch.input_blob),
+            output_path=blobs.path(batch.output_blob),
+            output_limit=batch.output_offset,
+            inline=batch.inline,
+            request_count=batch.request_count,
+            terminal=batch.state.terminal,
+        )
 
 
 def read_page(source: Source, *, page: int = 1, size: int = PAGE_SIZE, query: str | None = None) -> LinePage:

@@ -181,14 +181,7 @@ async def api_lines(request: Request) -> Response:
         page, size = int(q.get("page", "1")), int(q.get("size", str(line_viewer.PAGE_SIZE)))
     except ValueError:
         raise InvalidArgument("page and size must be integers.") from None
-    source = line_viewer.Source(
-        input_path=emulator.blobs.path(batch.input_blob),
-        output_path=emulator.blobs.path(batch.output_blob),
-        output_limit=batch.output_offset,
-        inline=batch.inline,
-        request_count=batch.request_count,
-        terminal=batch.state.terminal,
-    )
+    source = line_viewer.Source.of(batch, emulator.blobs)
     found = await asyncio.to_thread(line_viewer.read_page, source, page=page, size=size, query=q.get("q"))
     return JSONResponse(
         {
