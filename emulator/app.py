@@ -1,4 +1,9 @@
-"""`create_app(settings)`: the ASGI application, with every error rendered in Google's shape."""
+"""`create_app(settings)`: the ASGI application, with every error rendered in Google's shape.
+
+The Files, Batches and control-plane routes are imported with the app; the synchronous model
+endpoints, the OpenAI-compatible surface and the dashboard are `LazyRoutes`, imported by the first
+request under their prefix, so that start-up does not pay for surfaces a run may never use.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +24,7 @@ from emulator.config import Settings
 from emulator.emulator import Emulator
 from emulator.errors import ApiError, Code, Internal
 from emulator.files.routes import routes as file_routes
-from emulator.generation.routes import routes as generation_routes
-from emulator.openai.routes import routes as openai_routes
-from emulator.routing import BasePathMiddleware
-from emulator.ui.routes import routes as ui_routes
+from emulator.routing import API_VERSIONS, BasePathMiddleware, LazyRoutes, RouteTable
 from emulator.web import JSONResponse
 
 log = logging.getLogger("emulator.app")
@@ -52,6 +54,20 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return JSONResponse(error.http_body(), status_code=500)
 
 
+def _routes() -> RouteTable:
+    """Every route, in the order they are tried (the first full match wins)."""
+    return RouteTable(
+        [
+            *file_routes,
+            *batch_routes,
+            LazyRoutes("emulator.generation.routes:routes", prefixes=tuple(f"/{v}/models" for v in API_VERSIONS)),
+            LazyRoutes("emulator.openai.routes:routes", prefixes=tuple(f"/{v}/openai/" for v in API_VERSIONS)),
+            *admin_routes,
+            LazyRoutes("emulator.ui.routes:routes", prefixes=("/_emulator/ui",), paths=("/",)),
+        ]
+    )
+
+
 def create_app(settings: Settings | None = None, *, emulator: Emulator | None = None) -> Starlette:
     """The emulator as an ASGI app. Its lifespan runs `emulator.running()`; without a lifespan
     (e.g. `httpx.ASGITransport`), enter `app.state.emulator.running()` yourself."""
@@ -63,7 +79,7 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
             yield
 
     app = Starlette(
-        routes=[*file_routes, *batch_routes, *generation_routes, *openai_routes, *admin_routes, *ui_routes],
+        routes=[_routes()],
         middleware=[Middleware(BasePathMiddleware), Middleware(AuthMiddleware)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
         lifespan=lifespan,

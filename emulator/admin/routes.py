@@ -15,8 +15,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator import __version__
-from emulator.admin import seeding
-from emulator.admin.openapi import openapi_document
 from emulator.batches.models import BatchState
 from emulator.batches.wire import batch_to_operation
 from emulator.clock import parse_time, rfc3339
@@ -205,12 +203,17 @@ async def force_batch(request: Request) -> Response:
     return JSONResponse(batch_to_operation(view))
 
 
+# Seeding and the OpenAPI document are imported when first asked for: not at start-up.
 async def seed(request: Request) -> Response:
+    from emulator.admin import seeding
+
     body = await read_json(request)
     return JSONResponse(await seeding.import_state(emulator_of(request), body))
 
 
 async def export_state(request: Request) -> Response:
+    from emulator.admin import seeding
+
     return JSONResponse(await seeding.export_state(emulator_of(request), _tenant(request)))
 
 
@@ -250,6 +253,8 @@ async def patch_config(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
+    from emulator.admin.openapi import openapi_document
+
     return JSONResponse(openapi_document(__version__))
 
 

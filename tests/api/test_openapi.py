@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 
 from emulator import Settings
 from emulator.app import create_app
+from emulator.routing import all_routes
 from tests.servers import ThreadServer, thread_server
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
@@ -32,7 +33,7 @@ def test_every_route_is_documented_and_every_documented_path_served() -> None:
     app = create_app(Settings(data_dir=None))
     served = {
         documented(route.path)
-        for route in app.routes
+        for route in all_routes(app.routes)
         if hasattr(route, "path")
         and not route.path.startswith(
             (
