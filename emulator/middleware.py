@@ -17,11 +17,10 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.errors import ApiError, Code
-from emulator.ids import tenant_for_key
 from emulator.logs import note_operation
 from emulator.metrics import Metrics
 from emulator.policy import HttpFault
-from emulator.web import JSONResponse, api_key_of
+from emulator.web import JSONResponse, tenant_of
 
 if TYPE_CHECKING:
     from emulator.emulator import Emulator
@@ -37,7 +36,7 @@ class OperationMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         emulator: Emulator = scope["app"].state.emulator
         connection = HTTPConnection(scope)
-        tenant = tenant_for_key(api_key_of(connection))
+        tenant = tenant_of(connection)
         operation = self.operation
         if operation == "files.upload" and "upload_id" in connection.query_params:
             operation = "files.upload.chunk"
@@ -75,8 +74,7 @@ class OperationMiddleware:
             status = exc.status_code
             raise
         finally:
-            params = scope.get("path_params", {})
-            resource = next((prefix + params[p] for p, prefix in _RESOURCE_PARAMS.items() if p in params), None)
+            resource = _resource(scope.get("path_params"))
             elapsed = time.perf_counter() - started
             Metrics.of(scope["app"]).observe_request(operation, status, elapsed)
             emulator.controls.record(
@@ -90,6 +88,15 @@ class OperationMiddleware:
                 duration_ms=round(elapsed * 1000, 3),
                 fault=fault.id if fault is not None else None,
             )
+
+
+def _resource(params: dict[str, str] | None) -> str | None:
+    """`batches/abc` for a route with a `batch_id`, and so on; None for collections."""
+    if params:
+        for param, prefix in _RESOURCE_PARAMS.items():
+            if param in params:
+                return prefix + params[param]
+    return None
 
 
 def _fault_response(fault: HttpFault, operation: str) -> JSONResponse:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
+from emulator.clock import rfc3339
 from emulator.errors import InvalidArgument
 from emulator.ids import tenant_for_key
 
@@ -45,10 +47,18 @@ def api_key_of(request: HTTPConnection) -> str | None:
     return key or None
 
 
-def tenant_of(request: Request) -> str:
+def tenant_of(request: HTTPConnection) -> str:
     """State is partitioned by API key, as on the real service: another key's batches are 404 and
     its files 403. The key itself is not stored, only a fingerprint."""
-    return tenant_for_key(api_key_of(request))
+    return tenant_for(api_key_of(request))
+
+
+# Clients send the same few keys on every call: the fingerprint (a SHA-256) is worth remembering
+# (in memory only, as the keys themselves are while their requests are served).
+tenant_for = lru_cache(maxsize=1024)(tenant_for_key)
+
+# A polled batch or file shows the same few times on every answer: formatting is remembered too.
+wire_time = lru_cache(maxsize=4096)(rfc3339)
 
 
 async def read_json(request: Request) -> dict[str, Any]:

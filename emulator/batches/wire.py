@@ -15,8 +15,8 @@ from emulator.batches.lines import inline_request_line
 from emulator.batches.models import Batch, BatchKind, BatchState, CreateBatch
 from emulator.batches.service import BatchView
 from emulator.casing import pick, to_camel
-from emulator.clock import rfc3339
 from emulator.errors import InvalidArgument, unknown_field
+from emulator.web import wire_time
 
 _TYPE_PREFIX = "type.googleapis.com/google.ai.generativelanguage.v1main."
 _BATCH_TYPE = {BatchKind.GENERATE: "GenerateContentBatch", BatchKind.EMBED: "EmbedContentBatch"}
@@ -109,10 +109,10 @@ def batch_to_operation(view: BatchView) -> dict[str, Any]:
         meta["displayName"] = batch.display_name
     if batch.input_file is not None:
         meta["inputConfig"] = {"fileName": batch.input_file}
-    meta["createTime"] = rfc3339(batch.create_us)
-    meta["updateTime"] = rfc3339(batch.update_us)
+    meta["createTime"] = wire_time(batch.create_us)
+    meta["updateTime"] = wire_time(batch.update_us)
     if batch.end_us is not None:
-        meta["endTime"] = rfc3339(batch.end_us)
+        meta["endTime"] = wire_time(batch.end_us)
     meta["batchStats"] = _stats(batch)
     meta["state"] = str(batch.state)
     meta["name"] = batch.name

@@ -20,11 +20,10 @@ from typing import Any
 from starlette.datastructures import Headers
 
 from emulator.casing import pick, to_camel
-from emulator.clock import rfc3339
 from emulator.errors import InvalidArgument, unknown_field
 from emulator.files.models import File, FileSource
 from emulator.files.service import UploadStart, UploadStep
-from emulator.web import Links
+from emulator.web import Links, wire_time
 
 _FILE_FIELDS = frozenset(
     {
@@ -55,9 +54,9 @@ def file_to_wire(file: File, links: Links) -> dict[str, Any]:
         {
             "mimeType": file.mime_type,
             "sizeBytes": str(file.size_bytes),
-            "createTime": rfc3339(file.create_us),
-            "updateTime": rfc3339(file.update_us),
-            "expirationTime": rfc3339(file.expire_us),
+            "createTime": wire_time(file.create_us),
+            "updateTime": wire_time(file.update_us),
+            "expirationTime": wire_time(file.expire_us),
             # Believed to be what the real service sends: base64 of the hex digest (WIRE.md §12.4).
             "sha256Hash": base64.b64encode(file.sha256_hex.encode()).decode(),
             "uri": f"{links.base}/{links.version}/files/{file.id}",
