@@ -23,6 +23,19 @@ from emulator.logs import LOG_FORMATS
 _DEFAULTS = Settings()
 
 
+class _Workers(click.ParamType):  # type: ignore[type-arg]
+    """`auto` (None) or a number of processes."""
+
+    name = "workers"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | None:
+        if value is None or value == "auto":
+            return None
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            return int(value)
+        self.fail(f"{value!r} is neither 'auto' nor a number of processes.", param, ctx)
+
+
 @dataclass(frozen=True)
 class Flag:
     """One `serve` option: its Settings field, click type and help."""
@@ -111,6 +124,13 @@ _FLAGS = [
     ),
     Flag("control_token", str, "Require this token for /_emulator/* (Authorization: Bearer TOKEN).", "TOKEN"),
     Flag("log_level", click.Choice(["critical", "error", "warning", "info", "debug"]), "How much to log."),
+    Flag(
+        "workers",
+        _Workers(),
+        "Processes that answer the lines of large batches beside the server: auto (one per core, up to 8) or N "
+        "(0: in the server's own process).",
+        "N",
+    ),
 ]
 
 
@@ -119,6 +139,8 @@ def _env(name: str) -> str:
 
 
 def _default(field: str) -> Any:
+    if field == "workers":  # the library's default is 0 (no processes); a served emulator uses the cores
+        return "auto"
     value = getattr(_DEFAULTS, field)
     return str(value) if field in ("queue_delay", "request_latency", "batch_overhead") else value
 
@@ -374,6 +396,7 @@ def _shown(name: str, value: Any) -> str:
             "data_dir": "(a temporary directory)",
             "public_url": "(from each request's Host)",
             "clock_start": "(now, at first start)",
+            "workers": "auto (one per core, up to 8)",
         }.get(name, "-")
     if name == "faults":
         wire = value.to_wire()

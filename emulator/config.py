@@ -61,6 +61,9 @@ class Settings:
         a JSON request body; max_line_bytes: one JSONL line; max_batch_requests: lines in one batch).
     api_keys: when set, only these keys are accepted (403 without a key, 400 with another one).
     control_token: when set, the control plane and dashboard require it (`Authorization: Bearer`).
+    workers: processes that answer the lines of large batches beside the server (0: a thread of the
+        server's own; None: "auto", one per core up to 8, the command line's default). Answers are
+        the same either way; see docs/performance.md.
     """
 
     host: str = "127.0.0.1"
@@ -94,6 +97,7 @@ class Settings:
     control_token: str | None = None
     file_retention: float = 48 * HOUR
     batch_expiry: float = 48 * HOUR
+    workers: int | None = 0
 
     def __post_init__(self) -> None:
         for name in ("queue_delay", "request_latency", "batch_overhead"):
@@ -120,6 +124,8 @@ class Settings:
                 raise ConfigError(f"{name} must be >= 0, not {getattr(self, name)}.")
         if self.max_batch_requests is not None and self.max_batch_requests < 1:
             raise ConfigError(f"max_batch_requests must be >= 1, not {self.max_batch_requests}.")
+        if self.workers is not None and not 0 <= self.workers <= 64:
+            raise ConfigError(f"workers must be 'auto' or between 0 and 64, not {self.workers}.")
         if any(not key for key in self.api_keys):
             raise ConfigError("api_keys must not contain an empty key.")
         for name in (
@@ -171,6 +177,7 @@ _TABLES: dict[str, dict[str, str]] = {
         "log_level": "log_level",
         "api_keys": "api_keys",
         "control_token": "control_token",
+        "workers": "workers",
     },
     "clock": {"mode": "clock", "time_scale": "time_scale", "start": "clock_start"},
     "latency": {
@@ -291,6 +298,7 @@ _INTS = {
     "max_request_bytes",
     "max_line_bytes",
     "max_batch_requests",
+    "workers",
 }
 _FLOATS = {"time_scale", "http_latency", "request_error_rate", "file_retention", "batch_expiry"}
 _STRINGS = {"clock", "clock_start", "public_url", "log_level", "responder", "host", "control_token"}
@@ -298,6 +306,8 @@ _STRINGS = {"clock", "clock_start", "public_url", "log_level", "responder", "hos
 
 def _typed(name: str, value: Any) -> Any:
     """A scenario value as its setting's type, or a ConfigError naming the setting."""
+    if name == "workers" and value in ("auto", None):
+        return None
     if isinstance(value, datetime.datetime | datetime.date) and name == "clock_start":
         return value.isoformat()
     try:

@@ -84,6 +84,7 @@ class Emulator:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await self.runner.close()
             await store.close()
             if temp is not None:
                 shutil.rmtree(temp, ignore_errors=True)

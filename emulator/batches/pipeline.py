@@ -1,4 +1,4 @@
-"""The runner's heavy lifting, run in a worker thread: stream input lines, write result lines.
+"""The runner's heavy lifting, run off the event loop: stream input lines, write result lines.
 
 `answer_chunk` resumes from a checkpoint (input and output byte offsets) and first truncates the
 output back to its checkpoint, so lines written after the last checkpoint by a process that was
@@ -26,6 +26,88 @@ class ChunkResult:
     at_end: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """One share of a chunk's answers: the result lines of every `stripes`-th request line from
+    `stripe` on (all of them with one stripe), and where reading the chunk ended."""
+
+    lines: list[bytes]
+    successes: int
+    count: int  # request lines in the whole chunk, every stripe's
+    input_offset: int
+    at_end: bool
+
+
+def answer_lines(
+    input_path: Path,
+    input_offset: int,
+    max_lines: int,
+    first_index: int,
+    ctx: LineContext,
+    stripe: int = 0,
+    stripes: int = 1,
+) -> Answers:
+    """Read up to `max_lines` request lines from `input_offset` and answer this stripe's share of
+    them. Every stripe reads the same lines and numbers them the same way, so `stripes` processes
+    can answer one chunk together and `merge` puts their lines back in input order."""
+    out: list[bytes] = []
+    successes = 0
+    count = 0
+    at_end = False
+    limit = ctx.max_line_bytes
+    with input_path.open("rb") as fin:
+        fin.seek(input_offset)
+        while count < max_lines:
+            raw = fin.readline(limit + 1)
+            if not raw:
+                at_end = True
+                break
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                _skip_rest_of_line(fin)  # never hold an over-long line in memory
+                if count % stripes == stripe:
+                    out.append(too_long_line(raw[:4096], first_index + count, ctx)[0])
+                count += 1
+                continue
+            if not is_request_line(raw):
+                continue
+            if count % stripes == stripe:
+                line, ok = answer_line(raw, first_index + count, ctx)
+                out.append(line)
+                successes += ok
+            count += 1
+        new_input_offset = fin.tell()
+    return Answers(out, successes, count, new_input_offset, at_end)
+
+
+def merge(shares: list[Answers]) -> Answers:
+    """The stripes of one chunk (in stripe order) as one share, lines back in input order."""
+    if len(shares) == 1:
+        return shares[0]
+    first = shares[0]
+    lines: list[bytes] = [b""] * first.count
+    for stripe, share in enumerate(shares):
+        lines[stripe :: len(shares)] = share.lines
+    return Answers(lines, sum(s.successes for s in shares), first.count, first.input_offset, first.at_end)
+
+
+def write_answers(answers: Answers, output_path: Path, output_offset: int, durable: bool) -> ChunkResult:
+    """Write a chunk's result lines at `output_offset`, first cutting off anything written past it
+    (by a process killed before its checkpoint). With `durable`, the results reach the disk (fsync)
+    before the caller checkpoints past them, so a power cut cannot leave a checkpoint pointing at
+    bytes that were never written."""
+    data = b"\n".join(answers.lines) + b"\n" if answers.lines else b""
+    with output_path.open("r+b") as fout:
+        fout.seek(output_offset)
+        fout.truncate()
+        fout.write(data)
+        if durable:
+            fout.flush()
+            os.fsync(fout.fileno())
+    return ChunkResult(
+        answers.input_offset, output_offset + len(data), len(answers.lines), answers.successes, answers.at_end
+    )
+
+
 def answer_chunk(
     input_path: Path,
     input_offset: int,
@@ -36,39 +118,10 @@ def answer_chunk(
     ctx: LineContext,
     durable: bool = False,
 ) -> ChunkResult:
-    """Answer up to `max_lines` request lines from `input_offset`, writing results at `output_offset`.
-    With `durable`, the results reach the disk (fsync) before the caller checkpoints past them, so a
-    power cut cannot leave a checkpoint pointing at bytes that were never written."""
-    out: list[bytes] = []
-    successes = 0
-    at_end = False
-    with input_path.open("rb") as fin:
-        fin.seek(input_offset)
-        while len(out) < max_lines:
-            raw = fin.readline(ctx.max_line_bytes + 1)
-            if not raw:
-                at_end = True
-                break
-            if len(raw) > ctx.max_line_bytes and not raw.endswith(b"\n"):
-                _skip_rest_of_line(fin)  # never hold an over-long line in memory
-                line, ok = too_long_line(raw[:4096], first_index + len(out), ctx)
-                out.append(line)
-                continue
-            if not is_request_line(raw):
-                continue
-            line, ok = answer_line(raw, first_index + len(out), ctx)
-            out.append(line)
-            successes += ok
-        new_input_offset = fin.tell()
-    data = b"\n".join(out) + b"\n" if out else b""
-    with output_path.open("r+b") as fout:
-        fout.seek(output_offset)
-        fout.truncate()
-        fout.write(data)
-        if durable:
-            fout.flush()
-            os.fsync(fout.fileno())
-    return ChunkResult(new_input_offset, output_offset + len(data), len(out), successes, at_end)
+    """Answer up to `max_lines` request lines from `input_offset` in this thread, writing the results
+    at `output_offset`."""
+    answers = answer_lines(input_path, input_offset, max_lines, first_index, ctx)
+    return write_answers(answers, output_path, output_offset, durable)
 
 
 def _skip_rest_of_line(fin: BinaryIO) -> None:

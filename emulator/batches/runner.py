@@ -2,9 +2,10 @@
 
 It runs off the request path (started by the app's lifespan), so `batches.get` stays a cheap read
 however large a job is. Work is done a chunk at a time, round-robin over the unfinished batches, in
-a worker thread; after each chunk the batch's counters and byte offsets are checkpointed, so a
-restart (or `kill -9`) resumes where the last checkpoint left off and every input line ends up in
-the output exactly once. What happens when is decided by the pure `machine.next_step`.
+a worker thread or, for large chunks, in worker processes (`workers.py`); after each chunk the
+batch's counters and byte offsets are checkpointed, so a restart (or `kill -9`) resumes where the
+last checkpoint left off and every input line ends up in the output exactly once. What happens when
+is decided by the pure `machine.next_step`.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import math
 from emulator.batches import machine, quirks
 from emulator.batches.lines import LineContext
 from emulator.batches.models import Batch, BatchState
-from emulator.batches.pipeline import answer_chunk, truncate
+from emulator.batches.pipeline import answer_chunk, truncate, write_answers
+from emulator.batches.workers import MIN_LINES, WorkerPool, default_workers
 from emulator.clock import MICROS, Clock
 from emulator.config import Settings
 from emulator.controls import Controls
 from emulator.errors import Code
 from emulator.files.models import File, FileSource, FileState
-from emulator.responder import FileInfo, FileLookup, Responder
+from emulator.responder import FileInfo, Responder
 from emulator.storage.blobs import BlobStore, sha256_hex
 from emulator.storage.sqlite import SqliteStore
 
@@ -50,10 +52,14 @@ class JobRunner:
         self._controls = controls
         self._expiry_us = round(settings.batch_expiry * MICROS)
         self._retention_us = round(settings.file_retention * MICROS)
+        self._workers = WorkerPool(default_workers() if settings.workers is None else settings.workers)
+        # A chunk is split among the workers: give each of them a chunk's worth.
+        self._chunk_lines = CHUNK_LINES * max(1, self._workers.size)
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._settled = asyncio.Condition()
         self.lines_answered = 0  # since this process started
+        self.lines_in_workers = 0  # of which answered by worker processes
         self._asked = 0  # settle() requests made
         self._answered = 0  # the last request a completed quiet step started after
 
@@ -81,6 +87,15 @@ class JobRunner:
         self.wake()
         async with self._settled:
             await self._settled.wait_for(lambda: self._answered >= ticket)
+
+    @property
+    def workers_ready(self) -> bool:
+        """Whether worker processes are running and ready for the next large chunk."""
+        return self._workers.ready
+
+    async def close(self) -> None:
+        """Stop the worker processes, if any were started."""
+        await self._workers.close()
 
     async def run_forever(self) -> None:
         while True:
@@ -128,11 +143,13 @@ class JobRunner:
             await self._finalize(batch)
             return None
         now = self._clock.now_us(batch.tenant)
-        step = machine.next_step(batch, now, self._expiry_us, CHUNK_LINES)
+        step = machine.next_step(batch, now, self._expiry_us, self._chunk_lines)
         previous = batch.state
         if step.kind == "wait":
             return step.at_us
         if step.kind == "start":
+            if batch.request_count >= MIN_LINES:
+                self._workers.warm(self._responder)  # started while the batch's first lines come due
             machine.transition(batch, BatchState.RUNNING, step.at_us)
             if await self._store.save_batch(batch, previous):
                 log.info(
@@ -168,18 +185,29 @@ class JobRunner:
         return now
 
     async def _answer(self, batch: Batch, lines: int) -> None:
+        source, target = self._blobs.path(batch.input_blob), self._blobs.path(batch.output_blob)
+        durable = self._settings.data_dir is not None  # an ephemeral emulator has nothing to keep
+        ctx = await self._context(batch)
         try:
-            result = await asyncio.to_thread(
-                answer_chunk,
-                self._blobs.path(batch.input_blob),
-                batch.input_offset,
-                self._blobs.path(batch.output_blob),
-                batch.output_offset,
-                lines,
-                batch.lines_done,
-                await self._context(batch),
-                self._settings.data_dir is not None,  # an ephemeral emulator has nothing to keep
-            )
+            packed = self._workers.packed(ctx, lines)
+            answers = None
+            if packed is not None:
+                answers = await self._workers.answer(source, batch.input_offset, lines, batch.lines_done, packed)
+            if answers is not None:
+                result = await asyncio.to_thread(write_answers, answers, target, batch.output_offset, durable)
+                self.lines_in_workers += result.lines
+            else:
+                result = await asyncio.to_thread(
+                    answer_chunk,
+                    source,
+                    batch.input_offset,
+                    target,
+                    batch.output_offset,
+                    lines,
+                    batch.lines_done,
+                    ctx,
+                    durable,
+                )
         except FileNotFoundError:  # deleted under us; the next step will not see it again
             return
         batch.input_offset, batch.output_offset = result.input_offset, result.output_offset
@@ -208,7 +236,7 @@ class JobRunner:
             seed=self._settings.seed,
             responder=self._responder,
             faults=self._controls.line_faults(batch.tenant),
-            files=_lookup(files),
+            files=FileIndex(files),
             max_line_bytes=self._settings.max_line_bytes,
         )
 
@@ -255,11 +283,15 @@ class JobRunner:
             )
 
 
-def _lookup(files: dict[str, FileInfo]) -> FileLookup:
-    """Resolve `files/abc`, or any URI ending in `/files/abc`, among a tenant's files."""
+class FileIndex:
+    """Resolves `files/abc`, or any URI ending in `/files/abc`, among a tenant's files. A class, not
+    a closure, so that a line context can be sent to a worker process."""
 
-    def find(name_or_uri: str) -> FileInfo | None:
+    __slots__ = ("files",)
+
+    def __init__(self, files: dict[str, FileInfo]) -> None:
+        self.files = files
+
+    def __call__(self, name_or_uri: str) -> FileInfo | None:
         _, found, file_id = name_or_uri.rpartition("files/")
-        return files.get("files/" + file_id.split(":", 1)[0]) if found else None
-
-    return find
+        return self.files.get("files/" + file_id.split(":", 1)[0]) if found else None

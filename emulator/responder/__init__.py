@@ -30,9 +30,10 @@ class FileInfo:
 FileLookup = Callable[[str], FileInfo | None]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RequestInfo:
-    """Everything about a request that is not in its body."""
+    """Everything about a request that is not in its body. (Not frozen only because a frozen
+    dataclass costs a microsecond more to build, and one is built per batch line; do not mutate.)"""
 
     model: str  # full name: "models/gemini-2.5-flash"
     key: str | None = None  # the JSONL line's key, or an inline request's metadata["key"]

@@ -62,7 +62,7 @@ def canonical_request(request: Mapping[str, Any]) -> bytes:
     """The request as sorted, compact JSON: the same request spelt differently hashes the same. Empty
     top-level fields (`"generationConfig": {}`, which the SDK sends on some synchronous calls but not
     in batches) do not count."""
-    if any(value is None or value == {} or value == [] for value in request.values()):
+    if not all(request.values()) and any(value is None or value == {} or value == [] for value in request.values()):
         request = {k: v for k, v in request.items() if not (v is None or v == {} or v == [])}
     return orjson.dumps(request, option=orjson.OPT_SORT_KEYS)
 
@@ -76,13 +76,28 @@ class DefaultResponder:
         self.seed = seed
         self.mode = mode
         self.text = text
+        self._prefixes: dict[str, bytes] = {}  # model -> the digest's (seed, model) prefix
+
+    def __getstate__(self) -> dict[str, Any]:  # the prefix cache is rebuilt, not shipped to workers
+        return {"seed": self.seed, "mode": self.mode, "text": self.text}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["seed"], state["mode"], state["text"])  # type: ignore[misc]
 
     def configure(self, rules: list[dict[str, Any]]) -> None:
         if rules:
             raise InvalidArgument("This responder takes no rules.")
 
     def digest(self, request: Mapping[str, Any], model: str) -> bytes:
-        return stable_digest(str(self.seed), model, canonical_request(request))
+        """`stable_digest(str(seed), model, canonical_request(request))`, with the (seed, model) part
+        of its input built once per model: this runs once per batch line."""
+        prefix = self._prefixes.get(model)
+        if prefix is None:
+            seed, name = str(self.seed).encode(), model.encode()
+            prefix = len(seed).to_bytes(8, "big") + seed + len(name).to_bytes(8, "big") + name
+            self._prefixes[model] = prefix
+        canonical = canonical_request(request)
+        return hashlib.sha256(prefix + len(canonical).to_bytes(8, "big") + canonical).digest()
 
     # -- generateContent ----------------------------------------------------------------------------
     def generate(self, request: Mapping[str, Any], info: RequestInfo) -> dict[str, Any]:
@@ -99,6 +114,9 @@ class DefaultResponder:
             raise InvalidArgument("* GenerateContentRequest.generation_config: must be an object.")
         digest = self.digest(request, info.model)
         prompt, media = scan_prompt(request)
+        if text is None and not media and self.mode == "default" and _SHAPING.isdisjoint(config):
+            if not request.get("tools"):  # the common case, built directly: it runs once per batch line
+                return _plain(_sentences(digest), prompt, digest, info.model)
         notes = _media_notes(contents, info) if media else ""
         count = _candidate_count(config.get("candidateCount"))
         thinking = _thinking(config.get("thinkingConfig"))
@@ -218,6 +236,32 @@ class DefaultResponder:
         return {"embedding": {"values": embed_text(words, dim, task)}}
 
 
+# The generation config fields that change an answer's shape; without any of them (and without tools
+# or media), an answer is a plain text candidate.
+_SHAPING = frozenset(
+    {
+        "candidateCount",
+        "thinkingConfig",
+        "maxOutputTokens",
+        "stopSequences",
+        "responseMimeType",
+        "responseSchema",
+        "responseJsonSchema",
+    }
+)
+
+
+def _plain(body: str, prompt: int, digest: bytes, model: str) -> dict[str, Any]:
+    """What `answer` builds for one plain text candidate, without its general machinery."""
+    out = text_tokens(body)
+    return {
+        "candidates": [{"content": {"parts": [{"text": body}], "role": "model"}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {"promptTokenCount": prompt, "candidatesTokenCount": out, "totalTokenCount": prompt + out},
+        "modelVersion": model.rsplit("/", 1)[-1],
+        "responseId": response_id(digest),
+    }
+
+
 def response_id(digest: bytes) -> str:
     return base64.urlsafe_b64encode(digest[16:32]).decode().rstrip("=")
 
@@ -325,6 +369,7 @@ def _media_notes(contents: list[Any], info: RequestInfo) -> str:
 
 
 _WORD_FOR_BYTE = [_WORDS[b % len(_WORDS)] for b in range(256)]
+_FIRST_WORD_FOR_BYTE = [word.capitalize() for word in _WORD_FOR_BYTE]
 
 
 def _sentences(digest: bytes) -> str:
@@ -334,9 +379,10 @@ def _sentences(digest: bytes) -> str:
     count = 2 + stream[0] % 3
     sentences = []
     at = 1 + count
+    words = _WORD_FOR_BYTE
     for i in range(count):
         length = 6 + stream[1 + i] % 9
-        words = [_WORD_FOR_BYTE[b] for b in stream[at : at + length]]
+        first = _FIRST_WORD_FOR_BYTE[stream[at]]
+        sentences.append(first + " " + " ".join([words[b] for b in stream[at + 1 : at + length]]) + ".")
         at += length
-        sentences.append(" ".join(words).capitalize() + ".")
     return " ".join(sentences)

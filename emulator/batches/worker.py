@@ -1,0 +1,57 @@
+"""One batch worker process (`python -m emulator.batches.worker`), started by `workers.WorkerPool`.
+
+It reads tasks from stdin and writes answers to stdout, one length-prefixed pickled frame each, until
+its stdin closes: when the server stops, or dies (`kill -9` included), the worker exits with it.
+A task is one stripe of one chunk: `(input_path, input_offset, max_lines, first_index, packed
+LineContext, stripe, stripes)`; the answer is `(True, Answers)` or `(False, the exception)`.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import sys
+from typing import BinaryIO
+
+from emulator.batches.pipeline import answer_lines
+from emulator.batches.workers import frame
+
+NICENESS = 10  # yield the CPU to the server (and to whatever else runs on the machine)
+
+
+def serve(tasks: BinaryIO, answers: BinaryIO) -> None:
+    answers.write(frame((True, None)))  # ready: everything is imported
+    answers.flush()
+    while header := tasks.read(8):
+        if len(header) < 8:
+            return
+        size = int.from_bytes(header, "big")
+        data = tasks.read(size)
+        if len(data) < size:
+            return
+        input_path, input_offset, max_lines, first_index, packed, stripe, stripes = pickle.loads(data)
+        result: tuple[bool, object]
+        try:
+            ctx = pickle.loads(packed)
+            result = (True, answer_lines(input_path, input_offset, max_lines, first_index, ctx, stripe, stripes))
+        except Exception as exc:  # sent back, raised in the server like the thread's own errors
+            result = (False, exc)
+        answers.write(frame(result))
+        answers.flush()
+
+
+def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; EOF stops us
+    try:
+        os.nice(NICENESS)
+    except OSError:  # not permitted here: run at the same priority
+        pass
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print() must not corrupt a frame
+    sys.stdout = sys.stderr
+    serve(sys.stdin.buffer, answers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""Worker processes for the heavy part of a batch: answering its lines.
+
+Answering is CPU-bound Python. In the server's process it would hold the GIL the event loop needs
+(control-plane reads would queue behind it) and could use one core at most. With `workers` ≥ 1 the
+runner sends each large chunk to a pool of processes, one stripe of the chunk per process (every
+`n`-th line), merges their answers back into input order and writes them itself, so checkpoints and
+durability do not change. The output is the same byte for byte as with no workers: every answer is
+a function of the line and its index alone.
+
+A worker is `python -m emulator.batches.worker`, spoken to over its stdin and stdout (one pickled
+frame each way per task), not a `multiprocessing` child: it never re-imports the caller's main
+module, so a script that serves the emulator needs no `if __name__ == "__main__"` guard. The pool
+starts on demand (the first large batch), its workers run at a lower priority than the server (a
+control-plane read never waits for batch work), and they exit when the server does, even after
+`kill -9` (their stdin closes). Small chunks (a slow job's trickle of lines) stay in a thread of the
+server, where they cost less than the round trip; so do the lines of a custom responder (`--responder
+module:callable`), which may keep state of its own (count its calls, record what it saw) that must
+stay in one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import pickle
+import sys
+from pathlib import Path
+from typing import Any
+
+import emulator
+from emulator.batches.lines import LineContext
+from emulator.batches.pipeline import Answers, merge
+from emulator.responder import Responder
+from emulator.responder.default import DefaultResponder
+from emulator.responder.scripted import ScriptedResponder
+
+log = logging.getLogger("emulator.batches")
+
+MIN_LINES = 500  # fewer lines than this are answered in a thread: the round trip would cost more
+_LENGTH = 8  # bytes of the big-endian length before each frame
+
+
+def default_workers() -> int:
+    """`workers: auto`: one process per core, up to 8; none on a single core, where a process would
+    only add its round trips."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 0 if cores <= 1 else min(cores, 8)
+
+
+def frame(value: Any) -> bytes:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return len(data).to_bytes(_LENGTH, "big") + data
+
+
+class WorkerDied(Exception):
+    """A worker process exited or stopped answering in the middle of a task."""
+
+
+class _Worker:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    async def ready(self) -> None:
+        assert self.process.stdout is not None
+        try:
+            size = int.from_bytes(await self.process.stdout.readexactly(_LENGTH), "big")
+            await self.process.stdout.readexactly(size)
+        except asyncio.IncompleteReadError:
+            raise WorkerDied(f"exited with status {await self.process.wait()} on start") from None
+
+    async def call(self, task: bytes) -> Answers:
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None
+        try:
+            stdin.write(task)
+            await stdin.drain()
+            size = int.from_bytes(await stdout.readexactly(_LENGTH), "big")
+            ok, value = pickle.loads(await stdout.readexactly(size))
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            raise WorkerDied(str(exc) or type(exc).__name__) from None
+        if not ok:
+            raise value  # the task's own error (the input file was deleted under us, ...)
+        answers: Answers = value
+        return answers
+
+    async def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()  # the worker exits at the end of its input
+        try:
+            await asyncio.wait_for(self.process.wait(), 2)
+        except TimeoutError:  # in the middle of a long task: it holds nothing worth waiting for
+            self.process.kill()
+            await self.process.wait()
+
+
+class WorkerPool:
+    """`size` worker processes, started on first use. Used by the runner's one task at a time."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._workers: list[_Worker] = []
+        self._starting: asyncio.Task[list[_Worker]] | None = None
+
+    @property
+    def ready(self) -> bool:
+        return bool(self._workers) or (
+            self._starting is not None and self._starting.done() and not self._starting.cancelled()
+        )
+
+    def warm(self, responder: Responder) -> None:
+        """Start the processes now, without waiting for them (a large batch is about to run)."""
+        if self.size > 0 and not self._workers and self._starting is None and _built_in(responder):
+            self._starting = asyncio.create_task(self._start())
+
+    def packed(self, ctx: LineContext, lines: int) -> bytes | None:
+        """The context pickled for the workers, or None when this chunk is better answered here."""
+        if self.size == 0 or lines < MIN_LINES or not _built_in(ctx.responder):
+            return None
+        return pickle.dumps(ctx, protocol=pickle.HIGHEST_PROTOCOL)
+
+    async def answer(
+        self, input_path: Path, input_offset: int, max_lines: int, first_index: int, packed: bytes
+    ) -> Answers | None:
+        """One chunk answered by every worker, a stripe each; None while the workers are starting, or
+        if one could not be started or died: the caller answers the chunk itself (the pool restarts
+        on next use), so no chunk ever waits for a process to start."""
+        if not self._workers:
+            if self._starting is None:
+                self._starting = asyncio.create_task(self._start())
+                return None
+            if not self._starting.done():
+                return None
+            starting, self._starting = self._starting, None
+            try:
+                self._workers = starting.result()
+            except Exception as exc:  # e.g. `emulator` cannot be imported by a fresh interpreter
+                log.warning("batch worker processes could not start (%s); lines are answered in the server", exc)
+                self.size = 0
+                return None
+        try:
+            shares = await asyncio.gather(
+                *(
+                    worker.call(frame((input_path, input_offset, max_lines, first_index, packed, stripe, self.size)))
+                    for stripe, worker in enumerate(self._workers)
+                )
+            )
+        except (WorkerDied, OSError) as exc:
+            log.warning("a batch worker process failed (%s); answering in the server until it restarts", exc)
+            await self.close()
+            return None
+        return merge(list(shares))
+
+    async def close(self) -> None:
+        """Stop the workers (each exits once its stdin closes)."""
+        starting, self._starting = self._starting, None
+        if starting is not None:
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                self._workers = await starting
+        workers, self._workers = self._workers, []
+        await asyncio.gather(*(worker.stop() for worker in workers), return_exceptions=True)
+
+    async def _start(self) -> list[_Worker]:
+        # The directory `emulator` was imported from comes first, so that a worker runs this very
+        # code even when it is not installed (a checkout on sys.path).
+        home = str(Path(emulator.__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")]))}
+        workers = []
+        try:
+            for _ in range(self.size):
+                process = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "emulator.batches.worker",
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    env=env,
+                )
+                workers.append(_Worker(process))
+            for worker in workers:  # each says when it has imported what it needs
+                await asyncio.wait_for(worker.ready(), 60)
+        except BaseException:
+            await asyncio.gather(*(worker.stop() for worker in workers), return_exceptions=True)
+            raise
+        return workers
+
+
+def _built_in(responder: Responder) -> bool:
+    """The emulator's own responders (the fake model, with or without scripted rules): stateless,
+    so any number of copies answer exactly as the one in the server would."""
+    if isinstance(responder, ScriptedResponder):
+        return type(responder.base) is DefaultResponder
+    return type(responder) is DefaultResponder
