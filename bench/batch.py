@@ -42,6 +42,7 @@ class EmulatorRun:
     output: Path
     idle_kib: int
     growth_kib: int
+    family_growth_kib: int
     peaks_kib: dict[str, int]
 
 
@@ -83,7 +84,9 @@ def run_emulator(src: Path, lines: int, tmp: Path) -> EmulatorRun:
         raise SystemExit(f"unexpected output: first {first.get('key')}, last {last.get('key')}")
     out = tmp / "emulator-out.jsonl"
     out.write_bytes(output)
-    return EmulatorRun(t1 - t0, t2 - t1, t3 - t2, t3 - t0, out, idle, peak.growth_kib, dict(rss.peaks))
+    return EmulatorRun(
+        t1 - t0, t2 - t1, t3 - t2, t3 - t0, out, idle, peak.growth_kib, peak.family_growth_kib, dict(rss.peaks)
+    )
 
 
 def raw_transfers(src: Path, output: Path, tmp: Path) -> tuple[float, float]:
@@ -172,5 +175,6 @@ def run(report: Report, tmp: Path, lines: int) -> None:
             run.growth_kib <= 50 * 1024,
         )
     )
+    print(f"  (the server and its batch worker processes together: +{mib(run.family_growth_kib)} over idle)")
     phases = ", ".join(f"{phase} {mib(kib)}" for phase, kib in run.peaks_kib.items())
     print(f"  (RSS peaks by phase: {phases}; output {out_size / MIB:.1f} MiB, the pipeline's {base_out / MIB:.1f} MiB)")

@@ -135,6 +135,7 @@ class RssSampler:
     every: float = 0.01
     phase: str = "idle"
     peaks: dict[str, int] = field(default_factory=dict)
+    family_peak: int = 0  # the process and its children (batch workers) together
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -148,12 +149,25 @@ class RssSampler:
             rss = status_kib(self.pid, "VmRSS")
             if rss is not None:
                 self.peaks[self.phase] = max(self.peaks.get(self.phase, 0), rss)
+                family = rss + sum(status_kib(child, "VmRSS") or 0 for child in children(self.pid))
+                self.family_peak = max(self.family_peak, family)
             self._stop.wait(self.every)
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of `pid` (Linux; none elsewhere)."""
+    found = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return found
 
 
 @dataclass
@@ -164,10 +178,12 @@ class Peak:
     start_kib: int = 0
     hwm_kib: int = 0
     exact: bool = True
+    family_start_kib: int = 0
     _sampler: RssSampler | None = None
 
     def __enter__(self) -> Peak:
         self.start_kib = status_kib(self.pid, "VmRSS") or 0
+        self.family_start_kib = self.start_kib + sum(status_kib(c, "VmRSS") or 0 for c in children(self.pid))
         self.exact = reset_peak(self.pid)
         self._sampler = RssSampler(self.pid, every=0.005).__enter__()
         return self
@@ -182,6 +198,12 @@ class Peak:
     @property
     def growth_kib(self) -> int:
         return max(0, self.hwm_kib - self.start_kib)
+
+    @property
+    def family_growth_kib(self) -> int:
+        """The growth of the server and its batch workers together (sampled every 5 ms)."""
+        assert self._sampler is not None
+        return max(0, self._sampler.family_peak - self.family_start_kib)
 
 
 # -- servers in child processes -------------------------------------------------------------------

@@ -58,4 +58,7 @@ def run(report: Report, tmp: Path, sizes: list[int]) -> None:
                 peak.growth_kib <= 50 * 1024,
             )
         )
-        print(f"  ({lines:,} lines: upload, run and download in {seconds:.1f} s, {lines / seconds:,.0f} lines/s)")
+        print(
+            f"  ({lines:,} lines: upload, run and download in {seconds:.1f} s, {lines / seconds:,.0f} lines/s; "
+            f"the server and its batch workers together: +{mib(peak.family_growth_kib)})"
+        )

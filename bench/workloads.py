@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from bench.common import Report, Row, emulator, section
-from tests.perf.workloads import KillPoints, fairness, run_clients, sdk_workflow, write_requests
+from tests.perf.workloads import FAIRNESS_ARGS, KillPoints, fairness, run_clients, sdk_workflow, write_requests
 
 
 def concurrency(report: Report, tmp: Path, quick: bool) -> None:
@@ -34,6 +34,7 @@ def concurrency(report: Report, tmp: Path, quick: bool) -> None:
         )
         for error in result.errors[:5]:
             report.note(error)
+    with emulator(tmp / "fair", *FAIRNESS_ARGS) as server:
         fair = fairness(server.url, tmp, huge)
     report.add(
         Row(

@@ -31,6 +31,7 @@ from emulator.storage.sqlite import SqliteStore
 log = logging.getLogger("emulator.batches")
 
 CHUNK_LINES = 2000
+WARM_AFTER = 0.5  # real seconds after start-up: when the worker processes start
 OUTPUT_MIME_TYPE = "application/jsonl"
 
 
@@ -53,8 +54,10 @@ class JobRunner:
         self._expiry_us = round(settings.batch_expiry * MICROS)
         self._retention_us = round(settings.file_retention * MICROS)
         self._workers = WorkerPool(default_workers() if settings.workers is None else settings.workers)
-        # A chunk is split among the workers: give each of them a chunk's worth.
-        self._chunk_lines = CHUNK_LINES * max(1, self._workers.size)
+        # A chunk is split among the workers: give each of them two chunks' worth, so that the
+        # server's share of the work (merging, writing, checkpointing) is small beside theirs.
+        self._chunk_lines = CHUNK_LINES * (2 * self._workers.size or 1)
+        self._warming: asyncio.TimerHandle | None = None
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._settled = asyncio.Condition()
@@ -95,9 +98,14 @@ class JobRunner:
 
     async def close(self) -> None:
         """Stop the worker processes, if any were started."""
+        if self._warming is not None:
+            self._warming.cancel()
         await self._workers.close()
 
     async def run_forever(self) -> None:
+        # Worker processes start once the server is up (not before: they would slow its start-up),
+        # so that the first large batch finds them ready.
+        self._warming = asyncio.get_running_loop().call_later(WARM_AFTER, self._workers.warm, self._responder)
         while True:
             self._wake.clear()
             started_for = self._asked

@@ -17,7 +17,7 @@ against `maxOutputTokens`, as on the real service. Token counts come from `token
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import random
 from collections.abc import Mapping
@@ -263,7 +263,11 @@ def _plain(body: str, prompt: int, digest: bytes, model: str) -> dict[str, Any]:
 
 
 def response_id(digest: bytes) -> str:
-    return base64.urlsafe_b64encode(digest[16:32]).decode().rstrip("=")
+    """URL-safe base64 of half the digest, unpadded (binascii directly: this runs once per line)."""
+    return binascii.b2a_base64(digest[16:32], newline=False).translate(_URL_SAFE).decode().rstrip("=")
+
+
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
 def _rng(digest: bytes) -> random.Random:

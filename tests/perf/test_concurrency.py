@@ -2,9 +2,9 @@
 
 - N clients (threads, each its own API key and input) run the whole workflow through the real SDK
   at the same time: upload, create, poll, download; 0 errors and 0 lost lines.
-- 100 batches at once: a huge one starts, then 99 small ones are created; each small one finishes
-  while the huge one is still running (the runner takes every batch in turn, a chunk at a time).
-  States are compared, never times.
+- 100 batches at once: a huge one and 99 small ones become due together (a manual clock moves once);
+  each small one finishes while the huge one is still running (the runner takes every batch in turn,
+  a chunk at a time). States are compared, never times.
 
 Reduced sizes here (16 clients); `python -m bench concurrency` runs 64 clients and a larger batch.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.perf.workloads import fairness, run_clients
+from tests.perf.workloads import FAIRNESS_ARGS, fairness, run_clients
 from tests.servers import ProcessServer
 
 pytestmark = pytest.mark.slow
@@ -40,8 +40,9 @@ def test_concurrent_clients_run_the_whole_workflow_without_an_error_or_a_lost_li
     assert result.lost == 0
 
 
-def test_small_batches_are_not_stuck_behind_a_huge_one(server: ProcessServer, tmp_path: Path) -> None:
-    result = fairness(server.url, tmp_path, HUGE, small=99)
+def test_small_batches_are_not_stuck_behind_a_huge_one(tmp_path: Path) -> None:
+    with ProcessServer(tmp_path / "data", *FAIRNESS_ARGS) as server:
+        result = fairness(server.url, tmp_path, HUGE, small=99)
     assert result.problems == []
     assert result.small_done_before_huge == result.small == 99
     assert result.huge_state_when_small_done == "BATCH_STATE_RUNNING"

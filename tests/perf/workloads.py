@@ -218,6 +218,10 @@ class RestClient:
             if not token:
                 return found
 
+    def advance(self, seconds: float) -> None:
+        """Move the emulator's clock (every key's); returns once what became due is done."""
+        self.http.post("/_emulator/clock:advance", json={"seconds": seconds}, timeout=TIMEOUT * 5).raise_for_status()
+
     def output(self, name: str) -> bytes:
         operation = self.get(name)
         file_name = operation["response"]["responsesFile"]
@@ -235,21 +239,25 @@ def _done(meta: dict[str, Any]) -> int:
     return int(meta.get("batchStats", {}).get("successfulRequestCount", 0))
 
 
+FAIRNESS_ARGS = ("--clock", "manual", "--queue-delay", "1", "--request-latency", "0")
+
+
 def fairness(base_url: str, tmp: Path, huge_lines: int, small: int = 99, small_lines: int = 10) -> FairnessResult:
-    """A huge batch is created and starts; then `small` small batches (from 8 threads); every listing
-    of the key's batches is checked for which are done. Compares states, not times."""
+    """A huge batch is created, then `small` small batches (from 8 threads); then the clock moves and
+    all of them are due at once. Every listing of the key's batches is checked for which are done.
+    Compares states, not times. The server must run `FAIRNESS_ARGS` (a manual clock and a queue
+    delay: nothing starts before the clock moves, however fast the emulator is)."""
     rest = RestClient(base_url, f"fair-{uuid.uuid4().hex}")
     try:
         huge_file = rest.upload(write_requests(tmp / "huge.jsonl", huge_lines, tag="huge"))
         small_file = rest.upload(write_requests(tmp / "small.jsonl", small_lines, tag="small"))
         huge = rest.create(huge_file, "huge")
-        wait_for(
-            "the huge batch to start",
-            lambda: (m := rest.get(huge)["metadata"])["state"] == "BATCH_STATE_RUNNING" and _done(m) > 0,
-            every=0.01,
-        )
         with ThreadPoolExecutor(max_workers=8) as pool:
             smalls = set(pool.map(lambda i: rest.create(small_file, f"small {i}"), range(small)))
+        assert all(batch["state"] == "BATCH_STATE_PENDING" for batch in rest.list_batches().values())
+        # The advance returns once everything due is done: it runs beside the listings.
+        advance = threading.Thread(target=rest.advance, args=(60.0,), daemon=True)
+        advance.start()
         done_before_huge: set[str] = set()
         huge_state, huge_done = "", 0
         deadline = time.monotonic() + TIMEOUT
@@ -266,6 +274,7 @@ def fairness(base_url: str, tmp: Path, huge_lines: int, small: int = 99, small_l
             time.sleep(0.05)
         problems = []
         wait_for("the huge batch to finish", lambda: rest.get(huge).get("done"), timeout=TIMEOUT * 5, every=0.2)
+        advance.join(TIMEOUT)
         for name in [huge, *sorted(smalls)]:
             meta = rest.get(name)["metadata"]
             if meta["state"] != "BATCH_STATE_SUCCEEDED":
