@@ -52,7 +52,7 @@ def run_emulator(src: Path, lines: int, tmp: Path) -> EmulatorRun:
     from google.genai import types
 
     with emulator(tmp / "data") as server:
-        time.sleep(0.5)  # let start-up settle before the idle reading
+        time.sleep(1.5)  # let start-up settle (the batch workers start at 0.5 s) before the idle reading
         idle = status_kib(server.pid, "VmRSS") or 0
         with (
             Peak(server.pid) as peak,

@@ -34,7 +34,7 @@ def run(report: Report, tmp: Path, sizes: list[int]) -> None:
         size = generate(src, lines)
         print(f"  input: {lines:,} lines, {size / MIB:,.0f} MiB (generated in {time.perf_counter() - started:.1f} s)")
         with emulator(tmp / f"data-{lines}") as server, httpx.Client(timeout=600) as client:
-            time.sleep(0.5)
+            time.sleep(1.5)  # the batch workers start 0.5 s after the server
             idle = status_kib(server.pid, "VmRSS") or 0
             with Peak(server.pid) as peak:
                 started = time.perf_counter()

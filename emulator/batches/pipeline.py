@@ -10,9 +10,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from emulator.batches.lines import LineContext, answer_line, is_request_line, too_long_line
+
+if TYPE_CHECKING:
+    from hashlib import _Hash as Hash
 
 _READ_BLOCK = 1 << 20
 
@@ -28,8 +31,9 @@ class ChunkResult:
 
 @dataclass(frozen=True, slots=True)
 class Answers:
-    """One share of a chunk's answers: the result lines of every `stripes`-th request line from
-    `stripe` on (all of them with one stripe), and where reading the chunk ended."""
+    """One share of a chunk's answers: the result lines (each ending in a newline) of every
+    `stripes`-th request line from `stripe` on (all of them with one stripe), and where reading the
+    chunk ended."""
 
     lines: list[bytes]
     successes: int
@@ -65,14 +69,15 @@ def answer_lines(
             if len(raw) > limit and not raw.endswith(b"\n"):
                 _skip_rest_of_line(fin)  # never hold an over-long line in memory
                 if count % stripes == stripe:
-                    out.append(too_long_line(raw[:4096], first_index + count, ctx)[0])
+                    out.append(too_long_line(raw[:4096], first_index + count, ctx)[0] + b"\n")
                 count += 1
                 continue
             if not is_request_line(raw):
                 continue
             if count % stripes == stripe:
                 line, ok = answer_line(raw, first_index + count, ctx)
-                out.append(line)
+                # A new, right-sized object: orjson's own keeps the 4 KiB buffer it wrote into.
+                out.append(line + b"\n")
                 successes += ok
             count += 1
         new_input_offset = fin.tell()
@@ -90,12 +95,14 @@ def merge(shares: list[Answers]) -> Answers:
     return Answers(lines, sum(s.successes for s in shares), first.count, first.input_offset, first.at_end)
 
 
-def write_answers(answers: Answers, output_path: Path, output_offset: int, durable: bool) -> ChunkResult:
+def write_answers(
+    answers: Answers, output_path: Path, output_offset: int, durable: bool, digest: Hash | None = None
+) -> ChunkResult:
     """Write a chunk's result lines at `output_offset`, first cutting off anything written past it
     (by a process killed before its checkpoint). With `durable`, the results reach the disk (fsync)
     before the caller checkpoints past them, so a power cut cannot leave a checkpoint pointing at
-    bytes that were never written."""
-    data = b"\n".join(answers.lines) + b"\n" if answers.lines else b""
+    bytes that were never written. `digest`, the SHA-256 of the output so far, takes in the chunk."""
+    data = b"".join(answers.lines)
     with output_path.open("r+b") as fout:
         fout.seek(output_offset)
         fout.truncate()
@@ -103,6 +110,8 @@ def write_answers(answers: Answers, output_path: Path, output_offset: int, durab
         if durable:
             fout.flush()
             os.fsync(fout.fileno())
+    if digest is not None:
+        digest.update(data)
     return ChunkResult(
         answers.input_offset, output_offset + len(data), len(answers.lines), answers.successes, answers.at_end
     )
@@ -117,11 +126,12 @@ def answer_chunk(
     first_index: int,
     ctx: LineContext,
     durable: bool = False,
+    digest: Hash | None = None,
 ) -> ChunkResult:
     """Answer up to `max_lines` request lines from `input_offset` in this thread, writing the results
     at `output_offset`."""
     answers = answer_lines(input_path, input_offset, max_lines, first_index, ctx)
-    return write_answers(answers, output_path, output_offset, durable)
+    return write_answers(answers, output_path, output_offset, durable, digest)
 
 
 def _skip_rest_of_line(fin: BinaryIO) -> None:

@@ -11,8 +11,12 @@ is decided by the pure `machine.next_step`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 import logging
 import math
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from emulator.batches import machine, quirks
 from emulator.batches.lines import LineContext
@@ -27,6 +31,9 @@ from emulator.files.models import File, FileSource, FileState
 from emulator.responder import FileInfo, Responder
 from emulator.storage.blobs import BlobStore, sha256_hex
 from emulator.storage.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from hashlib import _Hash as Hash
 
 log = logging.getLogger("emulator.batches")
 
@@ -58,6 +65,10 @@ class JobRunner:
         # server's share of the work (merging, writing, checkpointing) is small beside theirs.
         self._chunk_lines = CHUNK_LINES * (2 * self._workers.size or 1)
         self._warming: asyncio.TimerHandle | None = None
+        # batch id -> (output bytes so far, their SHA-256): the output file's digest, kept up as it is
+        # written, so finishing a large batch need not read its output again. Lost on restart (then
+        # the digest is computed from the file).
+        self._digests: dict[str, tuple[int, Hash]] = {}
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._settled = asyncio.Condition()
@@ -132,7 +143,10 @@ class JobRunner:
         0 for "now", None for "nothing until woken"."""
         await self._sweep_files()
         wait: float | None = None
-        for batch in await self._store.unfinished_batches():
+        batches = await self._store.unfinished_batches()
+        for stale in self._digests.keys() - {batch.id for batch in batches}:  # deleted while running
+            del self._digests[stale]
+        for batch in batches:
             due = await self._advance(batch)
             if due is not None:
                 seconds = self._clock.real_seconds_until(due, batch.tenant)
@@ -196,13 +210,17 @@ class JobRunner:
         source, target = self._blobs.path(batch.input_blob), self._blobs.path(batch.output_blob)
         durable = self._settings.data_dir is not None  # an ephemeral emulator has nothing to keep
         ctx = await self._context(batch)
+        digest = self._digest_so_far(batch)
         try:
             packed = self._workers.packed(ctx, lines)
             answers = None
             if packed is not None:
                 answers = await self._workers.answer(source, batch.input_offset, lines, batch.lines_done, packed)
             if answers is not None:
-                result = await asyncio.to_thread(write_answers, answers, target, batch.output_offset, durable)
+                assert packed is not None
+                if not answers.at_end:
+                    self._prefetch(batch, answers.input_offset, batch.lines_done + answers.count, source, packed)
+                result = await asyncio.to_thread(write_answers, answers, target, batch.output_offset, durable, digest)
                 self.lines_in_workers += result.lines
             else:
                 result = await asyncio.to_thread(
@@ -215,9 +233,13 @@ class JobRunner:
                     batch.lines_done,
                     ctx,
                     durable,
+                    digest,
                 )
         except FileNotFoundError:  # deleted under us; the next step will not see it again
+            self._digests.pop(batch.id, None)
             return
+        if digest is not None:
+            self._digests[batch.id] = (result.output_offset, digest)
         batch.input_offset, batch.output_offset = result.input_offset, result.output_offset
         batch.lines_done += result.lines
         batch.success_count += result.successes
@@ -226,6 +248,21 @@ class JobRunner:
         if result.at_end:  # fewer request lines than counted at creation: the file was shorter
             batch.request_count = batch.lines_done
         await self._store.save_batch(batch, BatchState.RUNNING)
+
+    def _digest_so_far(self, batch: Batch) -> Hash | None:
+        """The running digest of the batch's output, if it covers exactly what has been written."""
+        kept = self._digests.pop(batch.id, None)
+        if kept is not None and kept[0] == batch.output_offset:
+            return kept[1]
+        return hashlib.sha256() if batch.output_offset == 0 else None
+
+    def _prefetch(self, batch: Batch, input_offset: int, lines_done: int, source: Path, packed: bytes) -> None:
+        """Start the batch's next chunk in the workers, if one is due right after this one (asked
+        of the state machine, as the next step will be)."""
+        after = dataclasses.replace(batch, input_offset=input_offset, lines_done=lines_done)
+        step = machine.next_step(after, self._clock.now_us(batch.tenant), self._expiry_us, self._chunk_lines)
+        if step.kind == "answer" and step.lines >= MIN_LINES:
+            self._workers.prefetch(source, input_offset, step.lines, lines_done, packed)
 
     async def _context(self, batch: Batch) -> LineContext:
         """What answering this batch's lines depends on, the tenant's files included (the responder
@@ -255,8 +292,12 @@ class JobRunner:
         await asyncio.to_thread(truncate, self._blobs.path(batch.output_blob), batch.output_offset)
         if batch.state not in (BatchState.SUCCEEDED, BatchState.CANCELLED):
             batch.success_count = batch.failure_count = 0  # no results: none succeeded, none failed
+        kept = self._digests.pop(batch.id, None)
         if not batch.inline and batch.lines_done > 0 and not quirks.inline_output_instead_of_file(batch):
-            digest = await asyncio.to_thread(sha256_hex, self._blobs.path(batch.output_blob))
+            if kept is not None and kept[0] == batch.output_offset:
+                digest = kept[1].hexdigest()
+            else:
+                digest = await asyncio.to_thread(sha256_hex, self._blobs.path(batch.output_blob))
             now = batch.end_us or self._clock.now_us(batch.tenant)
             output = File(
                 id=batch.output_file_id,

@@ -14,6 +14,12 @@ import signal
 import sys
 from typing import BinaryIO
 
+# Everything a task's context refers to, imported before the worker says it is ready, so that the
+# first task does not pay for it.
+import emulator.batches.models
+import emulator.policy
+import emulator.responder.default
+import emulator.responder.scripted  # noqa: F401
 from emulator.batches.pipeline import answer_lines
 from emulator.batches.workers import frame
 

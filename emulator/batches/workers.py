@@ -33,8 +33,6 @@ import emulator
 from emulator.batches.lines import LineContext
 from emulator.batches.pipeline import Answers, merge
 from emulator.responder import Responder
-from emulator.responder.default import DefaultResponder
-from emulator.responder.scripted import ScriptedResponder
 
 log = logging.getLogger("emulator.batches")
 
@@ -61,6 +59,7 @@ class WorkerDied(Exception):
 class _Worker:
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
+        self._turn = asyncio.Lock()  # one task at a time on the pipe, in the order they were sent
 
     async def ready(self) -> None:
         assert self.process.stdout is not None
@@ -74,10 +73,11 @@ class _Worker:
         stdin, stdout = self.process.stdin, self.process.stdout
         assert stdin is not None and stdout is not None
         try:
-            stdin.write(task)
-            await stdin.drain()
-            size = int.from_bytes(await stdout.readexactly(_LENGTH), "big")
-            ok, value = pickle.loads(await stdout.readexactly(size))
+            async with self._turn:
+                stdin.write(task)
+                await stdin.drain()
+                size = int.from_bytes(await stdout.readexactly(_LENGTH), "big")
+                ok, value = pickle.loads(await stdout.readexactly(size))
         except (OSError, asyncio.IncompleteReadError) as exc:
             raise WorkerDied(str(exc) or type(exc).__name__) from None
         if not ok:
@@ -102,6 +102,8 @@ class WorkerPool:
         self.size = size
         self._workers: list[_Worker] = []
         self._starting: asyncio.Task[list[_Worker]] | None = None
+        # The chunk most likely to be asked for next, already sent to the workers (see `prefetch`).
+        self._ahead: tuple[tuple[object, ...], asyncio.Task[list[Answers]]] | None = None
 
     @property
     def ready(self) -> bool:
@@ -139,21 +141,40 @@ class WorkerPool:
                 log.warning("batch worker processes could not start (%s); lines are answered in the server", exc)
                 self.size = 0
                 return None
+        task = (input_path, input_offset, max_lines, first_index, packed)
+        ahead, self._ahead = self._ahead, None
         try:
-            shares = await asyncio.gather(
-                *(
-                    worker.call(frame((input_path, input_offset, max_lines, first_index, packed, stripe, self.size)))
-                    for stripe, worker in enumerate(self._workers)
-                )
-            )
+            if ahead is not None and ahead[0] == task:
+                shares = await ahead[1]
+            else:
+                shares = await self._call_all(task)
         except (WorkerDied, OSError) as exc:
             log.warning("a batch worker process failed (%s); answering in the server until it restarts", exc)
             await self.close()
             return None
-        return merge(list(shares))
+        return merge(shares)
+
+    def prefetch(self, input_path: Path, input_offset: int, max_lines: int, first_index: int, packed: bytes) -> None:
+        """Send the next chunk to the workers now, while the server writes and checkpoints the last
+        one; `answer` with the same arguments then takes its result. Anything else asked of the
+        workers (another batch's chunk, a changed context) simply queues behind it."""
+        if self._workers:
+            task = (input_path, input_offset, max_lines, first_index, packed)
+            running = asyncio.create_task(self._call_all(task))
+            running.add_done_callback(_quietly)  # a prefetch nobody takes must not warn
+            self._ahead = (task, running)
+
+    async def _call_all(self, task: tuple[object, ...]) -> list[Answers]:
+        workers = self._workers
+        return list(
+            await asyncio.gather(
+                *(worker.call(frame((*task, stripe, len(workers)))) for stripe, worker in enumerate(workers))
+            )
+        )
 
     async def close(self) -> None:
         """Stop the workers (each exits once its stdin closes)."""
+        self._ahead = None
         starting, self._starting = self._starting, None
         if starting is not None:
             starting.cancel()
@@ -187,9 +208,17 @@ class WorkerPool:
         return workers
 
 
+def _quietly(task: asyncio.Task[list[Answers]]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
 def _built_in(responder: Responder) -> bool:
     """The emulator's own responders (the fake model, with or without scripted rules): stateless,
     so any number of copies answer exactly as the one in the server would."""
+    from emulator.responder.default import DefaultResponder
+    from emulator.responder.scripted import ScriptedResponder
+
     if isinstance(responder, ScriptedResponder):
         return type(responder.base) is DefaultResponder
     return type(responder) is DefaultResponder
