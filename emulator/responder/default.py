@@ -374,19 +374,22 @@ def _media_notes(contents: list[Any], info: RequestInfo) -> str:
 
 _WORD_FOR_BYTE = [_WORDS[b % len(_WORDS)] for b in range(256)]
 _FIRST_WORD_FOR_BYTE = [word.capitalize() for word in _WORD_FOR_BYTE]
+_LAST_WORD_FOR_BYTE = [word + "." for word in _WORD_FOR_BYTE]
+_WORD_AT = _WORD_FOR_BYTE.__getitem__
 
 
 def _sentences(digest: bytes) -> str:
     """Two to four sentences of 6-14 words, every choice read from a stream derived from `digest`
-    (cheaper than seeding a `random.Random` per request: this runs once per batch line)."""
+    (cheaper than seeding a `random.Random` per request: this runs once per batch line). All the
+    words are joined at once: the first of a sentence capitalized, the last with its full stop."""
     stream = hashlib.shake_256(digest).digest(64)
     count = 2 + stream[0] % 3
-    sentences = []
     at = 1 + count
-    words = _WORD_FOR_BYTE
-    for i in range(count):
-        length = 6 + stream[1 + i] % 9
-        first = _FIRST_WORD_FOR_BYTE[stream[at]]
-        sentences.append(first + " " + " ".join([words[b] for b in stream[at + 1 : at + length]]) + ".")
-        at += length
-    return " ".join(sentences)
+    words: list[str] = []
+    for i in range(1, count + 1):
+        end = at + 6 + stream[i] % 9
+        words.append(_FIRST_WORD_FOR_BYTE[stream[at]])
+        words.extend(map(_WORD_AT, stream[at + 1 : end - 1]))
+        words.append(_LAST_WORD_FOR_BYTE[stream[end - 1]])
+        at = end
+    return " ".join(words)
