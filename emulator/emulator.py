@@ -24,7 +24,7 @@ from emulator.errors import InvalidArgument
 from emulator.files.service import FilesService
 from emulator.generation.catalogue import DEFAULT_CATALOGUE, Catalogue, load_catalogue
 from emulator.policy import FaultPolicy, Span
-from emulator.responder import Responder, responder_for
+from emulator.responder import Responder, build_responder
 from emulator.storage.blobs import BlobStore
 from emulator.storage.sqlite import SqliteStore
 
@@ -50,7 +50,7 @@ class Emulator:
         self.settings = settings
         self.clock = clock_for(settings)
         self.controls = Controls(settings.seed, settings.faults, settings.request_error_rate)
-        self.responder: Responder = responder or responder_for(settings)  # built-in: built on first use
+        self.responder: Responder = responder or build_responder(settings)
         self.catalogue = _catalogue(settings)
         self.data_dir: Path | None = None
 

@@ -51,68 +51,6 @@ class Responder(Protocol):
         """Replace the scripted-answer rules at run time (raises InvalidArgument on a bad rule)."""
 
 
-def responder_for(settings: Settings) -> Responder:
-    """`build_responder(settings)`, deferred to its first use when building it cannot fail: the
-    built-in modes without a `responses` file. A custom responder or a rule file is built at once, so
-    that a bad one still stops the start-up with its `ConfigError`."""
-    built_in = settings.responder in ("default", "echo") or settings.responder.startswith("fixed:")
-    if built_in and settings.responses is None:
-        return LazyResponder(settings)
-    return build_responder(settings)
-
-
-class LazyResponder:
-    """The responder `build_responder(settings)` returns, built (and its modules imported: most of
-    the fake model's code) on first use instead of at start-up.
-
-    It answers as that responder does, its other attributes (`rules`, `reset`, `base`) are that
-    responder's, `isinstance` sees that responder's class, and it pickles as that responder (the
-    batch workers receive the real one). After the first use, `generate`, `embed` and `configure`
-    are the built responder's own bound methods, so a batch line pays no extra call for the proxy.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._built: Responder | None = None
-
-    @property
-    def built(self) -> Responder:
-        """The responder, built now if it was not yet."""
-        if self._built is None:
-            built = build_responder(self._settings)
-            self._built = built
-            self.generate = built.generate  # type: ignore[method-assign]
-            self.embed = built.embed  # type: ignore[method-assign]
-            self.configure = built.configure  # type: ignore[method-assign]
-        return self._built
-
-    @property  # type: ignore[misc]
-    def __class__(self) -> type:  # what isinstance() consults when type() does not match
-        return type(self.built)
-
-    def generate(self, request: Mapping[str, Any], info: RequestInfo) -> dict[str, Any]:
-        return self.built.generate(request, info)
-
-    def embed(self, request: Mapping[str, Any], info: RequestInfo) -> dict[str, Any]:
-        return self.built.embed(request, info)
-
-    def configure(self, rules: list[dict[str, Any]]) -> None:
-        self.built.configure(rules)
-
-    def __getattr__(self, name: str) -> Any:  # only for names this class does not have
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.built, name)
-
-    def __reduce__(self) -> tuple[Callable[[Responder], Responder], tuple[Responder]]:
-        return _same, (self.built,)
-
-
-def _same(responder: Responder) -> Responder:
-    """Unpickles a `LazyResponder` as the responder it built."""
-    return responder
-
-
 def build_responder(settings: Settings) -> Responder:
     """The responder the settings ask for: the `responder` mode behind the `responses` rules.
 
