@@ -8,6 +8,7 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from emulator.clock import MICROS, VirtualClock
 from emulator.config import Settings
@@ -25,6 +26,15 @@ from emulator.ids import capability_token, resource_id
 from emulator.paging import Page, paginate
 from emulator.storage.blobs import BlobStore, sha256_hex
 from emulator.storage.sqlite import SqliteStore
+
+_WRITEBACK_BYTES = 2 * 1024 * 1024  # during a chunk, sync what has arrived every this many bytes
+_HASH_BATCH_BYTES = 1024 * 1024  # and hash it in batches of this many bytes
+
+
+def _digest_all(hasher: Any, pieces: list[bytes]) -> None:
+    for piece in pieces:
+        hasher.update(piece)
+
 
 FILE_ID_LENGTH = 12
 FINAL = {"x-goog-upload-status": "final"}
@@ -147,6 +157,17 @@ class FilesService:
         skip = session.received_bytes - offset  # bytes of a re-sent chunk we already have
         received = session.received_bytes
         limit = session.total_bytes if session.total_bytes is not None else self._settings.max_file_bytes
+        durable = self._settings.data_dir is not None
+        # With a data dir, the chunk is on disk before the session says it has it. The disk starts
+        # on it while the rest of the chunk arrives (a sync every few MiB, in a thread), so the
+        # sync that ends the chunk has little left to wait for.
+        syncing: asyncio.Future[None] | None = None
+        unsynced = 0
+        # The digest, likewise, is taken a few MiB at a time in a thread (hashlib lets go of the
+        # GIL), one batch at a time and in order, while the loop goes on receiving.
+        hashing: asyncio.Future[None] | None = None
+        unhashed: list[bytes] = []
+        unhashed_bytes = 0
         with self._blobs.path(session.blob).open("r+b") as out:
             out.seek(received)
             try:
@@ -162,16 +183,35 @@ class FilesService:
                         )
                     out.write(piece)
                     if position == received:
-                        hasher.update(piece)
+                        unhashed.append(piece)
+                        unhashed_bytes += len(piece)
                         position += len(piece)
+                        if unhashed_bytes >= _HASH_BATCH_BYTES:
+                            if hashing is not None:
+                                await hashing
+                            hashing = asyncio.ensure_future(asyncio.to_thread(_digest_all, hasher, unhashed))
+                            unhashed, unhashed_bytes = [], 0
                     received += len(piece)
+                    unsynced += len(piece)
+                    if durable and unsynced >= _WRITEBACK_BYTES and (syncing is None or syncing.done()):
+                        out.flush()
+                        syncing = asyncio.ensure_future(asyncio.to_thread(os.fdatasync, out.fileno()))
+                        unsynced = 0
+                if hashing is not None:
+                    await hashing
+                _digest_all(hasher, unhashed)
+                if syncing is not None:
+                    await syncing
             except BaseException:
                 # A refused or broken chunk (the client went away mid-body) leaves no trace: the
                 # session stays at what it had, and the digest is recomputed from disk at the end.
+                busy = [future for future in (syncing, hashing) if future is not None]
+                if busy:
+                    await asyncio.wait(busy)  # never truncate under a sync still running
                 out.truncate(session.received_bytes)
                 self._hashers.pop(session.id, None)
                 raise
-            if self._settings.data_dir is not None:  # on disk before the session says it has them
+            if durable:  # on disk before the session says it has them
                 out.flush()
                 await asyncio.to_thread(os.fsync, out.fileno())  # off the event loop: it may take a while
         self._hashers[session.id] = (position, hasher)
