@@ -28,7 +28,7 @@ from emulator.config import Settings
 from emulator.controls import Controls
 from emulator.errors import Code
 from emulator.files.models import File, FileSource, FileState
-from emulator.responder import FileInfo, Responder
+from emulator.responder import FileIndex, FileInfo, Responder
 from emulator.storage.blobs import BlobStore, sha256_hex
 from emulator.storage.sqlite import SqliteStore
 
@@ -330,17 +330,3 @@ class JobRunner:
                     "failedRequestCount": batch.failure_count,
                 },
             )
-
-
-class FileIndex:
-    """Resolves `files/abc`, or any URI ending in `/files/abc`, among a tenant's files. A class, not
-    a closure, so that a line context can be sent to a worker process."""
-
-    __slots__ = ("files",)
-
-    def __init__(self, files: dict[str, FileInfo]) -> None:
-        self.files = files
-
-    def __call__(self, name_or_uri: str) -> FileInfo | None:
-        _, found, file_id = name_or_uri.rpartition("files/")
-        return self.files.get("files/" + file_id.split(":", 1)[0]) if found else None

@@ -30,6 +30,20 @@ class FileInfo:
 FileLookup = Callable[[str], FileInfo | None]
 
 
+class FileIndex:
+    """Resolves `files/abc`, or any URI ending in `/files/abc`, among a tenant's files: the
+    `FileLookup` of a batch. A class, not a closure, so that it can be sent to a worker process."""
+
+    __slots__ = ("files",)
+
+    def __init__(self, files: dict[str, FileInfo]) -> None:
+        self.files = files
+
+    def __call__(self, name_or_uri: str) -> FileInfo | None:
+        _, found, file_id = name_or_uri.rpartition("files/")
+        return self.files.get("files/" + file_id.split(":", 1)[0]) if found else None
+
+
 @dataclass(slots=True)
 class RequestInfo:
     """Everything about a request that is not in its body. (Not frozen only because a frozen
