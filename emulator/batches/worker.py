@@ -56,7 +56,10 @@ def main() -> None:
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print() must not corrupt a frame
     sys.stdout = sys.stderr
-    serve(sys.stdin.buffer, answers)
+    try:
+        serve(sys.stdin.buffer, answers)
+    except BrokenPipeError:  # the server is gone (killed): so is the one who wanted the answer
+        os._exit(0)
 
 
 if __name__ == "__main__":
