@@ -89,3 +89,25 @@ class ProcessServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def worker_pids(parent: int) -> set[int]:
+    """The batch workers started by process `parent`, from /proc."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent and any(b"emulator.batches.worker" in arg for arg in cmdline):
+            found.add(int(entry.name))
+    return found
+
+
+def cpu_ticks(pid: int) -> int:
+    """User plus system CPU time a process has used, in clock ticks (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])

@@ -1,4 +1,4 @@
-"""One batch worker process (`python -m emulator.batches.worker`), started by `workers.WorkerPool`.
+"""One batch worker process, started by `workers.WorkerPool` (or `python -m emulator.batches.worker`).
 
 It reads tasks from stdin and writes answers to stdout, one length-prefixed pickled frame each, until
 its stdin closes: when the server stops, or dies (`kill -9` included), the worker exits with it.

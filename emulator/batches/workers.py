@@ -7,9 +7,10 @@ runner sends each large chunk to a pool of processes, one stripe of the chunk pe
 durability do not change. The output is the same byte for byte as with no workers: every answer is
 a function of the line and its index alone.
 
-A worker is `python -m emulator.batches.worker`, spoken to over its stdin and stdout (one pickled
-frame each way per task), not a `multiprocessing` child: it never re-imports the caller's main
-module, so a script that serves the emulator needs no `if __name__ == "__main__"` guard. The pool
+A worker runs `emulator.batches.worker` in a fresh interpreter, spoken to over its stdin and
+stdout (one pickled frame each way per task), not a `multiprocessing` child: it never re-imports the
+caller's main module, so a script that serves the emulator needs no `if __name__ == "__main__"`
+guard. The pool
 starts on demand (the first large batch), its workers run at a lower priority than the server (a
 control-plane read never waits for batch work), and they exit when the server does, even after
 `kill -9` (their stdin closes). Small chunks (a slow job's trickle of lines) stay in a thread of the
@@ -35,6 +36,14 @@ from emulator.batches.pipeline import Answers, merge
 from emulator.responder import Responder
 
 log = logging.getLogger("emulator.batches")
+
+# A worker runs this very `emulator` package, found where the server found it: its directory is
+# added to the path when a fresh interpreter would not see it (a checkout on the server's sys.path),
+# and only then, so that an installed package's site-packages never goes ahead of the stdlib.
+_BOOT = (
+    "import sys; home = sys.argv[1]; home in sys.path or sys.path.insert(0, home); "
+    "from emulator.batches.worker import main; main()"
+)
 
 MIN_LINES = 500  # fewer lines than this are answered in a thread: the round trip would cost more
 _LENGTH = 8  # bytes of the big-endian length before each frame
@@ -184,20 +193,18 @@ class WorkerPool:
         await asyncio.gather(*(worker.stop() for worker in workers), return_exceptions=True)
 
     async def _start(self) -> list[_Worker]:
-        # The directory `emulator` was imported from comes first, so that a worker runs this very
-        # code even when it is not installed (a checkout on sys.path).
         home = str(Path(emulator.__file__).resolve().parent.parent)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [home, os.environ.get("PYTHONPATH")]))}
         workers = []
         try:
             for _ in range(self.size):
                 process = await asyncio.create_subprocess_exec(
                     sys.executable,
-                    "-m",
-                    "emulator.batches.worker",
+                    "-P",  # not the current directory first: an `emulator` there would shadow ours
+                    "-c",
+                    _BOOT,
+                    home,
                     stdin=asyncio.subprocess.PIPE,
                     stdout=asyncio.subprocess.PIPE,
-                    env=env,
                 )
                 workers.append(_Worker(process))
             for worker in workers:  # each says when it has imported what it needs

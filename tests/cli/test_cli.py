@@ -6,16 +6,18 @@ import json
 import os
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner
+from google import genai
 
 from emulator import __version__
 from emulator.cli import main
-from tests.servers import ProcessServer
+from tests.servers import ProcessServer, cpu_ticks, worker_pids
 
 ROOT = Path(__file__).resolve().parents[2]
 FLAGS = [
@@ -106,8 +108,32 @@ def test_plain_pip_install_ships_every_asset(tmp_path: Path) -> None:
         check=True,
     )
     assert json.loads(probe.stdout).startswith(str(tmp_path / "site"))
-    with ProcessServer(None, env={"PYTHONPATH": str(tmp_path / "site")}, cwd=tmp_path) as server:
+    site = {"PYTHONPATH": str(tmp_path / "site")}
+    with ProcessServer(None, "--workers", "2", "--request-latency", "0", env=site, cwd=tmp_path) as server:
         assert httpx.get(f"{server.url}/_emulator/health").json()["status"] == "ok"
+        # The batch workers run the installed package too: a large batch goes through them.
+        assert server.proc is not None
+        deadline = time.monotonic() + 60
+        while len(workers := worker_pids(server.proc.pid)) < 2:
+            assert time.monotonic() < deadline, "the batch workers did not start"
+            time.sleep(0.05)
+        before = sum(cpu_ticks(pid) for pid in workers)
+        src = tmp_path / "batch.jsonl"
+        src.write_bytes(
+            b"".join(b'{"request": {"contents": [{"parts": [{"text": "%d"}]}]}}\n' % i for i in range(3000))
+        )
+        client = genai.Client(api_key="k", http_options={"base_url": server.url})
+        uploaded = client.files.upload(file=str(src), config={"mime_type": "application/jsonl"})
+        job = client.batches.create(model="gemini-2.5-flash", src=uploaded.name)
+        while (
+            job := client.batches.get(name=job.name)
+        ).state == "JOB_STATE_RUNNING" or job.state == "JOB_STATE_PENDING":
+            assert time.monotonic() < deadline, "the batch did not finish"
+            time.sleep(0.05)
+        assert job.dest is not None and job.dest.file_name is not None
+        output = client.files.download(file=job.dest.file_name)
+        assert len(output.splitlines()) == 3000 and b'"error"' not in output
+        assert sum(cpu_ticks(pid) for pid in workers) > before
 
 
 def test_print_config_never_shows_secrets() -> None:

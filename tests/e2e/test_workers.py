@@ -19,7 +19,7 @@ from google.genai import types
 
 from emulator import Settings
 from emulator.control import EmulatorControl
-from tests.servers import ProcessServer, thread_server
+from tests.servers import ProcessServer, thread_server, worker_pids
 
 pytestmark = pytest.mark.slow
 MODEL = "gemini-2.5-flash"
@@ -48,22 +48,6 @@ def batch_input(path: Path) -> Path:
             if i % 50 == 0:
                 f.write(b"\n")  # blank lines are skipped, never answered
     return path
-
-
-def worker_pids(parent: int) -> set[int]:
-    """The batch workers started by process `parent`, from /proc."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == parent and b"emulator.batches.worker" in cmdline:
-            found.add(int(entry.name))
-    return found
 
 
 def wait_for(condition: object, what: str) -> None:
