@@ -125,9 +125,7 @@ def test_plain_pip_install_ships_every_asset(tmp_path: Path) -> None:
         client = genai.Client(api_key="k", http_options={"base_url": server.url})
         uploaded = client.files.upload(file=str(src), config={"mime_type": "application/jsonl"})
         job = client.batches.create(model="gemini-2.5-flash", src=uploaded.name)
-        while (
-            job := client.batches.get(name=job.name)
-        ).state == "JOB_STATE_RUNNING" or job.state == "JOB_STATE_PENDING":
+        while (job := client.batches.get(name=job.name)).state in ("JOB_STATE_PENDING", "JOB_STATE_RUNNING"):
             assert time.monotonic() < deadline, "the batch did not finish"
             time.sleep(0.05)
         assert job.dest is not None and job.dest.file_name is not None
