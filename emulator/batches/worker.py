@@ -51,7 +51,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; EOF stops us
     try:
         os.nice(NICENESS)
-    except OSError:  # not permitted here: run at the same priority
+    except (OSError, AttributeError):  # not permitted here, or no nice() (Windows): the same priority
         pass
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print() must not corrupt a frame

@@ -29,6 +29,7 @@ from emulator.storage.sqlite import SqliteStore
 
 _WRITEBACK_BYTES = 2 * 1024 * 1024  # during a chunk, sync what has arrived every this many bytes
 _HASH_BATCH_BYTES = 1024 * 1024  # and hash it in batches of this many bytes
+_datasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
 
 
 def _digest_all(hasher: Any, pieces: list[bytes]) -> None:
@@ -195,7 +196,7 @@ class FilesService:
                     unsynced += len(piece)
                     if durable and unsynced >= _WRITEBACK_BYTES and (syncing is None or syncing.done()):
                         out.flush()
-                        syncing = asyncio.ensure_future(asyncio.to_thread(os.fdatasync, out.fileno()))
+                        syncing = asyncio.ensure_future(asyncio.to_thread(_datasync, out.fileno()))
                         unsynced = 0
                 if hashing is not None:
                     await hashing
