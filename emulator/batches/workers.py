@@ -89,6 +89,12 @@ class _Worker:
                 ok, value = pickle.loads(await stdout.readexactly(size))
         except (OSError, asyncio.IncompleteReadError) as exc:
             raise WorkerDied(str(exc) or type(exc).__name__) from None
+        except asyncio.CancelledError:
+            # Between a task and its answer: the pipe would hand this answer to the next task.
+            # The worker goes; the next call finds it dead and the pool starts afresh.
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            raise
         if not ok:
             raise value  # the task's own error (the input file was deleted under us, ...)
         answers: Answers = value
