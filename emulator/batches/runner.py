@@ -212,14 +212,13 @@ class JobRunner:
         ctx = await self._context(batch)
         digest = self._digest_so_far(batch)
         try:
-            packed = self._workers.packed(ctx, lines)
             answers = None
+            packed = self._workers.packed(ctx, lines)
             if packed is not None:
                 answers = await self._workers.answer(source, batch.input_offset, lines, batch.lines_done, packed)
-            if answers is not None:
-                assert packed is not None
-                if not answers.at_end:
+                if answers is not None and not answers.at_end:
                     self._prefetch(batch, answers.input_offset, batch.lines_done + answers.count, source, packed)
+            if answers is not None:
                 result = await asyncio.to_thread(write_answers, answers, target, batch.output_offset, durable, digest)
                 self.lines_in_workers += result.lines
             else:

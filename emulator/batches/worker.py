@@ -21,7 +21,7 @@ import emulator.policy
 import emulator.responder.default
 import emulator.responder.scripted  # noqa: F401
 from emulator.batches.pipeline import answer_lines
-from emulator.batches.workers import frame
+from emulator.batches.workers import FRAME_HEADER, frame
 
 NICENESS = 10  # yield the CPU to the server (and to whatever else runs on the machine)
 
@@ -29,8 +29,8 @@ NICENESS = 10  # yield the CPU to the server (and to whatever else runs on the m
 def serve(tasks: BinaryIO, answers: BinaryIO) -> None:
     answers.write(frame((True, None)))  # ready: everything is imported
     answers.flush()
-    while header := tasks.read(8):
-        if len(header) < 8:
+    while header := tasks.read(FRAME_HEADER):
+        if len(header) < FRAME_HEADER:
             return
         size = int.from_bytes(header, "big")
         data = tasks.read(size)

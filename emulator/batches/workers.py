@@ -10,13 +10,12 @@ a function of the line and its index alone.
 A worker runs `emulator.batches.worker` in a fresh interpreter, spoken to over its stdin and
 stdout (one pickled frame each way per task), not a `multiprocessing` child: it never re-imports the
 caller's main module, so a script that serves the emulator needs no `if __name__ == "__main__"`
-guard. The pool
-starts on demand (the first large batch), its workers run at a lower priority than the server (a
-control-plane read never waits for batch work), and they exit when the server does, even after
-`kill -9` (their stdin closes). Small chunks (a slow job's trickle of lines) stay in a thread of the
-server, where they cost less than the round trip; so do the lines of a custom responder (`--responder
-module:callable`), which may keep state of its own (count its calls, record what it saw) that must
-stay in one process.
+guard. The pool starts on demand (the first large batch), its workers run at a lower priority than
+the server (a control-plane read never waits for batch work), and they exit when the server does,
+even after `kill -9` (their stdin closes). Small chunks (a slow job's trickle of lines) stay in a
+thread of the server, where they cost less than the round trip; so do the lines of a custom
+responder (`--responder module:callable`), which may keep state of its own (count its calls, record
+what it saw) that must stay in one process.
 """
 
 from __future__ import annotations
@@ -46,7 +45,7 @@ _BOOT = (
 )
 
 MIN_LINES = 500  # fewer lines than this are answered in a thread: the round trip would cost more
-_LENGTH = 8  # bytes of the big-endian length before each frame
+FRAME_HEADER = 8  # bytes of the big-endian length before each frame
 
 
 def default_workers() -> int:
@@ -58,7 +57,12 @@ def default_workers() -> int:
 
 def frame(value: Any) -> bytes:
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    return len(data).to_bytes(_LENGTH, "big") + data
+    return len(data).to_bytes(FRAME_HEADER, "big") + data
+
+
+async def _read_frame(stream: asyncio.StreamReader) -> Any:
+    size = int.from_bytes(await stream.readexactly(FRAME_HEADER), "big")
+    return pickle.loads(await stream.readexactly(size))
 
 
 class WorkerDied(Exception):
@@ -73,8 +77,7 @@ class _Worker:
     async def ready(self) -> None:
         assert self.process.stdout is not None
         try:
-            size = int.from_bytes(await self.process.stdout.readexactly(_LENGTH), "big")
-            await self.process.stdout.readexactly(size)
+            await _read_frame(self.process.stdout)
         except asyncio.IncompleteReadError:
             raise WorkerDied(f"exited with status {await self.process.wait()} on start") from None
 
@@ -85,8 +88,7 @@ class _Worker:
             async with self._turn:
                 stdin.write(task)
                 await stdin.drain()
-                size = int.from_bytes(await stdout.readexactly(_LENGTH), "big")
-                ok, value = pickle.loads(await stdout.readexactly(size))
+                ok, value = await _read_frame(stdout)
         except (OSError, asyncio.IncompleteReadError) as exc:
             raise WorkerDied(str(exc) or type(exc).__name__) from None
         except asyncio.CancelledError:
@@ -122,13 +124,19 @@ class WorkerPool:
 
     @property
     def ready(self) -> bool:
+        """Whether the workers are running, or have started and wait to be taken into use."""
+        starting = self._starting
         return bool(self._workers) or (
-            self._starting is not None and self._starting.done() and not self._starting.cancelled()
+            starting is not None and starting.done() and not starting.cancelled() and starting.exception() is None
         )
 
     def warm(self, responder: Responder) -> None:
         """Start the processes now, without waiting for them (a large batch is about to run)."""
-        if self.size > 0 and not self._workers and self._starting is None and _built_in(responder):
+        if _built_in(responder):
+            self._start_soon()
+
+    def _start_soon(self) -> None:
+        if self.size > 0 and not self._workers and self._starting is None:
             self._starting = asyncio.create_task(self._start())
 
     def packed(self, ctx: LineContext, lines: int) -> bytes | None:
@@ -144,10 +152,8 @@ class WorkerPool:
         if one could not be started or died: the caller answers the chunk itself (the pool restarts
         on next use), so no chunk ever waits for a process to start."""
         if not self._workers:
-            if self._starting is None:
-                self._starting = asyncio.create_task(self._start())
-                return None
-            if not self._starting.done():
+            if self._starting is None or not self._starting.done():
+                self._start_soon()
                 return None
             starting, self._starting = self._starting, None
             try:

@@ -8,7 +8,7 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from emulator.clock import MICROS, VirtualClock
 from emulator.config import Settings
@@ -27,12 +27,15 @@ from emulator.paging import Page, paginate
 from emulator.storage.blobs import BlobStore, sha256_hex
 from emulator.storage.sqlite import SqliteStore
 
+if TYPE_CHECKING:
+    from hashlib import _Hash as Hash
+
 _WRITEBACK_BYTES = 2 * 1024 * 1024  # during a chunk, sync what has arrived every this many bytes
 _HASH_BATCH_BYTES = 1024 * 1024  # and hash it in batches of this many bytes
 _datasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
 
 
-def _digest_all(hasher: Any, pieces: list[bytes]) -> None:
+def _digest_all(hasher: Hash, pieces: list[bytes]) -> None:
     for piece in pieces:
         hasher.update(piece)
 
