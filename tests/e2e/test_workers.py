@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,12 +58,16 @@ def wait_for(condition: object, what: str) -> None:
         time.sleep(0.05)
 
 
-def run_batch(url: str, src: Path, *, advance: bool = False) -> bytes:
-    """Upload, create, (with a manual clock: advance it), wait for SUCCEEDED, download the output."""
+def run_batch(
+    url: str, src: Path, *, advance: bool = False, before_advance: Callable[[], None] = lambda: None
+) -> bytes:
+    """Upload, create, (with a manual clock: `before_advance`, then advance it), wait for SUCCEEDED,
+    download the output."""
     client = genai.Client(api_key="workers", http_options={"base_url": url})
     uploaded = client.files.upload(file=str(src), config=types.UploadFileConfig(mime_type="application/jsonl"))
     job = client.batches.create(model=MODEL, src=uploaded.name)
     if advance:
+        before_advance()
         with EmulatorControl(url) as control:
             control.advance(seconds=10 * LINES)
     deadline = time.monotonic() + TIMEOUT
@@ -99,17 +104,12 @@ def in_server(src: Path) -> bytes:
 
 def test_workers_answer_byte_for_byte_as_the_server_does(src: Path, in_server: bytes) -> None:
     with thread_server(settings(2)) as server:
-        client = genai.Client(api_key="workers", http_options={"base_url": server.url})
-        uploaded = client.files.upload(file=str(src), config=types.UploadFileConfig(mime_type="application/jsonl"))
-        job = client.batches.create(model=MODEL, src=uploaded.name)
-        wait_for(lambda: len(worker_pids(os.getpid())) == 2, "two worker processes")
-        wait_for(lambda: server.emulator.runner.workers_ready, "the workers to be ready")
-        with EmulatorControl(server.url) as control:
-            control.advance(seconds=10 * LINES)
-        done = client.batches.get(name=job.name)
-        assert done.state == types.JobState.JOB_STATE_SUCCEEDED
-        assert done.dest is not None and done.dest.file_name is not None
-        output = client.files.download(file=done.dest.file_name)
+
+        def workers_ready() -> None:
+            wait_for(lambda: len(worker_pids(os.getpid())) == 2, "two worker processes")
+            wait_for(lambda: server.emulator.runner.workers_ready, "the workers to be ready")
+
+        output = run_batch(server.url, src, advance=True, before_advance=workers_ready)
         assert server.emulator.runner.lines_in_workers == LINES  # every line went through them
     assert output == in_server
     results = [orjson.loads(line) for line in output.splitlines()]
@@ -147,18 +147,13 @@ def test_a_killed_worker_costs_nothing(src: Path, in_server: bytes) -> None:
     """A worker killed in the middle of a chunk (the OOM killer, say): the chunk is answered again,
     every line exactly once, and the output is what it would have been."""
     with thread_server(settings(2)) as server:
-        client = genai.Client(api_key="workers", http_options={"base_url": server.url})
-        uploaded = client.files.upload(file=str(src), config=types.UploadFileConfig(mime_type="application/jsonl"))
-        job = client.batches.create(model=MODEL, src=uploaded.name)
-        wait_for(lambda: server.emulator.runner.workers_ready, "the workers to be ready")
-        for pid in worker_pids(os.getpid()):
-            os.kill(pid, signal.SIGKILL)
-        with EmulatorControl(server.url) as control:
-            control.advance(seconds=10 * LINES)
-        done = client.batches.get(name=job.name)
-        assert done.state == types.JobState.JOB_STATE_SUCCEEDED
-        assert done.dest is not None and done.dest.file_name is not None
-        assert client.files.download(file=done.dest.file_name) == in_server
+
+        def kill_the_workers() -> None:
+            wait_for(lambda: server.emulator.runner.workers_ready, "the workers to be ready")
+            for pid in worker_pids(os.getpid()):
+                os.kill(pid, signal.SIGKILL)
+
+        assert run_batch(server.url, src, advance=True, before_advance=kill_the_workers) == in_server
 
 
 def test_workers_exit_when_the_server_is_killed(tmp_path: Path) -> None:
