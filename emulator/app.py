@@ -17,15 +17,15 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from emulator.admin.routes import routes as admin_routes
-from emulator.auth import AuthMiddleware
+from emulator.asgi.auth import AuthMiddleware
+from emulator.asgi.requests import JSONResponse
+from emulator.asgi.routing import API_VERSIONS, BasePathMiddleware, LazyRoutes, RouteTable
 from emulator.batches.routes import routes as batch_routes
 from emulator.config import Settings
+from emulator.control.routes import routes as admin_routes
 from emulator.emulator import Emulator
 from emulator.errors import ApiError, Code, Internal
 from emulator.files.routes import routes as file_routes
-from emulator.routing import API_VERSIONS, BasePathMiddleware, LazyRoutes, RouteTable
-from emulator.web import JSONResponse
 
 log = logging.getLogger("emulator.app")
 

@@ -18,7 +18,7 @@ from click.core import ParameterSource
 
 from emulator import __version__
 from emulator.config import PRESETS, ConfigError, Settings, load_scenario, preset_settings, scenario_path
-from emulator.logs import LOG_FORMATS
+from emulator.observability.logs import LOG_FORMATS
 
 _DEFAULTS = Settings()
 
@@ -229,7 +229,7 @@ def serve(
     import uvicorn
 
     from emulator.app import create_app
-    from emulator.logs import RequestLog, configure
+    from emulator.observability.logs import RequestLog, configure
 
     settings = settings_from(ctx, scenario, preset, ephemeral, options)
     configure(settings.log_level, log_format)

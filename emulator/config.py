@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from emulator.errors import InvalidArgument
+from emulator.faults.rules import FaultPolicy, Span
 from emulator.ids import tenant_for_key
-from emulator.policy import FaultPolicy, Span, parse_faults
 
 GIB = 1024**3
 MIB = 1024**2
@@ -50,7 +50,7 @@ class Settings:
     batch_overhead: emulated seconds between the last answer and SUCCEEDED (a Span).
     http_latency: real seconds added to every API response.
     request_error_rate: the seeded fraction of batch requests answered with an error line.
-    faults: HTTP, job and line fault rules (see `emulator.policy`).
+    faults: HTTP, job and line fault rules (see `emulator.faults.rules`).
     public_url: the base URL clients reach us by; by default taken from each request's Host.
     responder: which fake model answers: "default", "echo", "fixed:<text>" or "module:callable".
     responses: a rule file (TOML or JSON) of scripted answers, matched before the responder.
@@ -262,6 +262,8 @@ def scenario_settings(data: dict[str, Any], *, base_dir: Path | None = None) -> 
             if not isinstance(value, dict):
                 raise ConfigError("faults: expected a table with http, job and line lists.")
             try:
+                from emulator.faults.parsing import parse_faults  # the parsers load only when rules are given
+
                 out["faults"] = parse_faults(value, tenant_for_key)
             except InvalidArgument as exc:
                 raise ConfigError(exc.message) from None

@@ -1,4 +1,4 @@
-"""The composition root: one `Emulator` owns the store, clock, controls, responder, runner and services.
+"""The composition root: one `Emulator` owns the store, clock, fault book, journal, responder, runner and services.
 
 No module-level state: a test can run many emulators in one process, each with its own settings.
 """
@@ -19,11 +19,12 @@ from emulator.batches.runner import JobRunner
 from emulator.batches.service import BatchesService
 from emulator.clock import VirtualClock, parse_time, rfc3339
 from emulator.config import ConfigError, Settings, scenario_settings
-from emulator.controls import Controls, error_rate_rule
 from emulator.errors import InvalidArgument
+from emulator.faults.book import FaultBook, error_rate_rule
+from emulator.faults.rules import FaultPolicy, Span
 from emulator.files.service import FilesService
 from emulator.generation.catalogue import DEFAULT_CATALOGUE, Catalogue, load_catalogue
-from emulator.policy import FaultPolicy, Span
+from emulator.observability.journal import Journal
 from emulator.responder import Responder, build_responder
 from emulator.storage.blobs import BlobStore
 from emulator.storage.sqlite import SqliteStore
@@ -49,7 +50,8 @@ class Emulator:
     def __init__(self, settings: Settings, *, responder: Responder | None = None) -> None:
         self.settings = settings
         self.clock = clock_for(settings)
-        self.controls = Controls(settings.seed, settings.faults, settings.request_error_rate)
+        self.faults = FaultBook(settings.seed, settings.faults, settings.request_error_rate)
+        self.journal = Journal()
         self.responder: Responder = responder or build_responder(settings)
         self.catalogue = _catalogue(settings)
         self.data_dir: Path | None = None
@@ -70,13 +72,13 @@ class Emulator:
         self.store = store
         self.blobs = blobs
         await self._restore_clock()
-        self.runner = JobRunner(store, blobs, self.clock, self.responder, self.settings, self.controls)
+        self.runner = JobRunner(store, blobs, self.clock, self.responder, self.settings, self.faults)
         self.files = FilesService(store, blobs, self.clock, self.settings)
-        self.batches = BatchesService(store, blobs, self.clock, self.runner, self.controls, self.settings)
+        self.batches = BatchesService(store, blobs, self.clock, self.runner, self.faults, self.settings)
         task = asyncio.create_task(self.runner.run_forever(), name="gemini-emulator-runner")
         try:
             if self.settings.seed_file is not None:
-                from emulator.admin.seeding import load_seed_file
+                from emulator.control.seeding import load_seed_file
 
                 await load_seed_file(self, self.settings.seed_file)
             yield self
@@ -110,7 +112,8 @@ class Emulator:
         The clock goes back to its configured start (its own offset, for a tenant)."""
         for blob in await self.store.reset(tenant):
             await asyncio.to_thread(self.blobs.delete, blob)
-        self.controls.reset(tenant)
+        self.faults.reset(tenant)
+        self.journal.reset(tenant)
         if tenant is None:
             reset_rules = getattr(self.responder, "reset", None)
             if callable(reset_rules):
@@ -146,9 +149,9 @@ class Emulator:
         for part in (self.files, self.batches, self.runner):
             part.use(settings)
         if "request_error_rate" in values:
-            self.controls.set_error_rate(settings.request_error_rate)
+            self.faults.set_error_rate(settings.request_error_rate)
         if faults is not None:
-            self.controls.add(faults)
+            self.faults.add(faults)
 
     def _reconfigure_tenant(self, changes: dict[str, Any], tenant: str) -> None:
         try:
@@ -161,20 +164,20 @@ class Emulator:
         unknown = set(values) - TENANT_TIMING
         if unknown:
             raise InvalidArgument(f"{sorted(unknown)[0]} cannot be set for one API key; set it for the emulator.")
-        self.controls.set_tenant_timing(tenant, {k: Span.parse(v, k) for k, v in values.items()})
+        self.faults.set_tenant_timing(tenant, {k: Span.parse(v, k) for k, v in values.items()})
         mine = FaultPolicy(
-            tuple(dataclasses.replace(r, id=self.controls.new_rule_id("http"), api_key=tenant) for r in faults.http),
-            tuple(dataclasses.replace(r, id=self.controls.new_rule_id("job"), api_key=tenant) for r in faults.job),
-            tuple(dataclasses.replace(r, id=self.controls.new_rule_id("line"), api_key=tenant) for r in faults.line),
-            tuple(dataclasses.replace(r, id=self.controls.new_rule_id("quirk"), api_key=tenant) for r in faults.quirk),
+            tuple(dataclasses.replace(r, id=self.faults.new_rule_id("http"), api_key=tenant) for r in faults.http),
+            tuple(dataclasses.replace(r, id=self.faults.new_rule_id("job"), api_key=tenant) for r in faults.job),
+            tuple(dataclasses.replace(r, id=self.faults.new_rule_id("line"), api_key=tenant) for r in faults.line),
+            tuple(dataclasses.replace(r, id=self.faults.new_rule_id("quirk"), api_key=tenant) for r in faults.quirk),
         )
         if error_rate is not None:
             rule = dataclasses.replace(
                 error_rate_rule(float(error_rate)), id=f"request-error-rate@{tenant}", api_key=tenant
             )
-            self.controls.remove(rule.id)
+            self.faults.remove(rule.id)
             mine = mine.adding(FaultPolicy(line=(rule,)))
-        self.controls.add(mine)
+        self.faults.add(mine)
         if clock_mode is not None:
             if clock_mode not in ("manual", "real"):
                 raise InvalidArgument(f"clock must be manual or real, not {clock_mode!r}.")
@@ -205,7 +208,7 @@ class Emulator:
                 "batchExpiry": s.batch_expiry,
             },
             "requestErrorRate": s.request_error_rate,
-            "faults": self.controls.faults.to_wire(),
+            "faults": self.faults.policy.to_wire(),
             "responder": s.responder,
         }
 

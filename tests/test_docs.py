@@ -199,7 +199,7 @@ def test_markers_are_read_with_their_settings(tmp_path: Path) -> None:
 
 
 def test_the_control_plane_page_lists_every_route() -> None:
-    from emulator.admin.routes import routes
+    from emulator.control.routes import routes
 
     doc = (ROOT / "docs" / "control-plane.md").read_text()
     for route in routes:

@@ -19,8 +19,8 @@ from emulator.batches.line_faults import blocked_response, default_message, prom
 from emulator.batches.models import BatchKind
 from emulator.casing import camelize
 from emulator.errors import ApiError, Internal, InvalidArgument, error_for
+from emulator.faults.rules import LineFault
 from emulator.ids import derive_rng
-from emulator.policy import LineFault
 from emulator.responder import FileLookup, RequestInfo, Responder
 
 _KEY = re.compile(rb'"key"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')

@@ -5,11 +5,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from emulator.asgi.requests import JSONResponse, emulator_of, read_json, tenant_of
+from emulator.asgi.routing import api_route
 from emulator.batches import wire
 from emulator.batches.models import BatchKind
 from emulator.paging import encode_token, page_params
-from emulator.routing import api_route
-from emulator.web import JSONResponse, emulator_of, read_json, tenant_of
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50

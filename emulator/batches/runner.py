@@ -22,11 +22,11 @@ from emulator.batches import machine, quirks
 from emulator.batches.lines import LineContext
 from emulator.batches.models import Batch, BatchState
 from emulator.batches.pipeline import answer_chunk, truncate, write_answers
-from emulator.batches.workers import MIN_LINES, WorkerPool, default_workers
+from emulator.batches.pool import MIN_LINES, WorkerPool, default_workers
 from emulator.clock import MICROS, Clock
 from emulator.config import Settings
-from emulator.controls import Controls
 from emulator.errors import Code
+from emulator.faults.book import FaultBook
 from emulator.files.models import File, FileSource, FileState
 from emulator.responder import FileIndex, FileInfo, Responder
 from emulator.storage.blobs import BlobStore, sha256_hex
@@ -50,14 +50,14 @@ class JobRunner:
         clock: Clock,
         responder: Responder,
         settings: Settings,
-        controls: Controls,
+        faults: FaultBook,
     ) -> None:
         self._store = store
         self._blobs = blobs
         self._clock = clock
         self._responder = responder
         self._settings = settings
-        self._controls = controls
+        self._faults = faults
         self._expiry_us = round(settings.batch_expiry * MICROS)
         self._retention_us = round(settings.file_retention * MICROS)
         self._workers = WorkerPool(default_workers() if settings.workers is None else settings.workers)
@@ -279,7 +279,7 @@ class JobRunner:
             batch_id=batch.id,
             seed=self._settings.seed,
             responder=self._responder,
-            faults=self._controls.line_faults(batch.tenant),
+            faults=self._faults.line_faults(batch.tenant),
             files=FileIndex(files),
             max_line_bytes=self._settings.max_line_bytes,
         )

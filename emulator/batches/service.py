@@ -12,7 +12,6 @@ from emulator.batches.pipeline import count_requests
 from emulator.batches.runner import JobRunner
 from emulator.clock import MICROS, VirtualClock
 from emulator.config import Settings
-from emulator.controls import Controls, fate_of
 from emulator.errors import (
     Cancelled,
     FailedPrecondition,
@@ -21,6 +20,7 @@ from emulator.errors import (
     ResourceExhausted,
     file_not_found,
 )
+from emulator.faults.book import FaultBook, fate_of
 from emulator.files.models import file_id_from_name
 from emulator.ids import derive_rng, resource_id
 from emulator.paging import Page, paginate
@@ -45,14 +45,14 @@ class BatchesService:
         blobs: BlobStore,
         clock: VirtualClock,
         runner: JobRunner,
-        controls: Controls,
+        faults: FaultBook,
         settings: Settings,
     ) -> None:
         self._store = store
         self._blobs = blobs
         self._clock = clock
         self._runner = runner
-        self._controls = controls
+        self._faults = faults
         self._settings = settings
 
     def use(self, settings: Settings) -> None:
@@ -105,7 +105,7 @@ class BatchesService:
         output_blob = f"files/batch-{batch_id}" if input_file else f"batches/{batch_id}.output.jsonl"
         self._blobs.write(output_blob, b"")
         timing = derive_rng(self._settings.seed, "timing", batch_id)
-        spans = self._controls.timing(
+        spans = self._faults.timing(
             tenant,
             {
                 "queue_delay": self._settings.span("queue_delay"),
@@ -114,7 +114,7 @@ class BatchesService:
             },
         )
         name = f"batches/{batch_id}"
-        rule = self._controls.job_rule(
+        rule = self._faults.job_rule(
             display_name=command.display_name, model=model_name(command.model), batch=name, tenant=tenant
         )
         if rule is not None:
@@ -139,7 +139,7 @@ class BatchesService:
             latency_us=_us(spans["request_latency"].pick(timing.random())),
             overhead_us=_us(spans["batch_overhead"].pick(timing.random())),
             fate=fate_of(rule),
-            quirks=self._controls.quirks_for(
+            quirks=self._faults.quirks_for(
                 display_name=command.display_name, model=model_name(command.model), batch=name, tenant=tenant
             ),
         )
@@ -236,7 +236,7 @@ class BatchesService:
                 data = None
         if not batch.quirks:
             return BatchView(batch, data)
-        polls = self._controls.count_poll(batch.name) if poll and batch.state.terminal else 0
+        polls = self._faults.count_poll(batch.name) if poll and batch.state.terminal else 0
         now = self._clock.now_us(batch.tenant)
         shown, data = quirks.shown(batch, data, now_us=now, polls=polls, seed=self._settings.seed)
         return BatchView(shown, data)

@@ -11,12 +11,12 @@ from typing import Any
 
 import orjson
 
+from emulator.asgi.requests import wire_time
 from emulator.batches.lines import inline_request_line
 from emulator.batches.models import Batch, BatchKind, BatchState, CreateBatch
 from emulator.batches.service import BatchView
 from emulator.casing import pick, to_camel
 from emulator.errors import InvalidArgument, unknown_field
-from emulator.web import wire_time
 
 _TYPE_PREFIX = "type.googleapis.com/google.ai.generativelanguage.v1main."
 _BATCH_TYPE = {BatchKind.GENERATE: "GenerateContentBatch", BatchKind.EMBED: "EmbedContentBatch"}

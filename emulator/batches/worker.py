@@ -17,11 +17,11 @@ from typing import BinaryIO
 # Everything a task's context refers to, imported before the worker says it is ready, so that the
 # first task does not pay for it.
 import emulator.batches.models
-import emulator.policy
+import emulator.faults.rules
 import emulator.responder.default
 import emulator.responder.scripted  # noqa: F401
 from emulator.batches.pipeline import answer_lines
-from emulator.batches.workers import FRAME_HEADER, frame
+from emulator.batches.pool import FRAME_HEADER, frame
 
 NICENESS = 10  # yield the CPU to the server (and to whatever else runs on the machine)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
+from emulator.asgi.requests import JSONResponse, Links, emulator_of, read_json, tenant_of
+from emulator.asgi.routing import api_route
 from emulator.files import wire
 from emulator.paging import encode_token, page_params
-from emulator.routing import api_route
-from emulator.web import JSONResponse, Links, emulator_of, read_json, tenant_of
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 10

@@ -19,11 +19,11 @@ from typing import Any
 
 from starlette.datastructures import Headers
 
+from emulator.asgi.requests import Links, wire_time
 from emulator.casing import pick, to_camel
 from emulator.errors import InvalidArgument, unknown_field
 from emulator.files.models import File, FileSource
 from emulator.files.service import UploadStart, UploadStep
-from emulator.web import Links, wire_time
 
 _FILE_FIELDS = frozenset(
     {

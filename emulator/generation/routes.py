@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from emulator.asgi.requests import JSONResponse, emulator_of, read_json, tenant_of
+from emulator.asgi.routing import api_route
 from emulator.generation import wire
 from emulator.generation.service import GenerationService
 from emulator.paging import encode_token, page_params
-from emulator.routing import api_route
-from emulator.web import JSONResponse, emulator_of, read_json, tenant_of
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50

@@ -9,16 +9,16 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from emulator.asgi.requests import JSONResponse
+from emulator.asgi.routing import API_VERSIONS, Endpoint
 from emulator.errors import ApiError
 from emulator.openai.wire import error_body
-from emulator.routing import API_VERSIONS, Endpoint
-from emulator.web import JSONResponse
 
 
 def openai_route(path: str, endpoint: Endpoint, method: str, operation: str) -> list[Route]:
     """`/{version}/openai{path}` for every API version; `operation` (`openai.batches.create`) names the
     route and keys the journal and fault injection, as `api_route` does for native routes."""
-    from emulator.middleware import OperationMiddleware
+    from emulator.asgi.middleware import OperationMiddleware
 
     wrap = [Middleware(ArrayErrors), Middleware(OperationMiddleware, operation=operation)]
     return [

@@ -11,12 +11,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute
 
+from emulator.asgi.requests import JSONResponse, emulator_of, read_json, tenant_of
 from emulator.errors import InvalidArgument
 from emulator.openai import chat, wire
 from emulator.openai.http import openai_route
 from emulator.openai.multipart import MultipartReader, boundary_of
 from emulator.openai.service import NewBatch, OpenAIService
-from emulator.web import JSONResponse, emulator_of, read_json, tenant_of
 
 BATCH_PAGE = (20, 100)  # OpenAI's default and maximum `limit`
 FILE_PAGE = (10000, 10000)

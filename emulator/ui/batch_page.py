@@ -69,7 +69,7 @@ async def batch_page(request: Request, emulator: Emulator) -> Page:
         return Region(_lines(page, f"{base}/batches/{segment(found.id)}"), active=not found.finalized)
 
     async def calls() -> Region:
-        entries = list(emulator.controls.journal(tenant=batch.tenant))
+        entries = list(emulator.journal.entries(tenant=batch.tenant))
         mine = [e for e in entries if e.resource == batch.name][-15:]
         rows = join(
             render(

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
-from emulator.controls import JournalEntry
 from emulator.ids import tenant_for_key
+from emulator.observability.journal import JournalEntry
 from emulator.ui.html import Html, join, render, segment, status_badge, url, when
 from emulator.ui.layout import Page, Region, roots
 
@@ -29,7 +29,7 @@ async def requests_page(request: Request, emulator: Emulator) -> Page:
         status = None
 
     async def journal() -> Region:
-        entries = list(emulator.controls.journal(operation=operation, tenant=tenant, status=status))
+        entries = list(emulator.journal.entries(operation=operation, tenant=tenant, status=status))
         shown = entries[-JOURNAL_SHOWN:][::-1]
         if not shown:
             return Region(Html('<p class="empty">No requests yet.</p>'))

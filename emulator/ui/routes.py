@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from emulator.asgi.requests import JSONResponse, Links, emulator_of
 from emulator.batches.lines import model_name
 from emulator.batches.models import Batch, BatchKind, CreateBatch
 from emulator.clock import rfc3339
@@ -36,12 +37,11 @@ from emulator.ui import queries
 from emulator.ui.assets import serve_asset
 from emulator.ui.batch_page import batch_page
 from emulator.ui.batch_views import batches_page, new_batch_page
-from emulator.ui.control_views import clock_page, faults_page
 from emulator.ui.file_views import file_page, files_page
 from emulator.ui.html import segment
 from emulator.ui.journal_views import requests_page
 from emulator.ui.layout import PREFIX, Page, clock_region, document, live, roots
-from emulator.web import JSONResponse, Links, emulator_of
+from emulator.ui.settings_views import clock_page, faults_page
 
 if TYPE_CHECKING:
     from emulator.emulator import Emulator

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 
 from emulator import Settings
 from emulator.app import create_app
-from emulator.routing import all_routes
+from emulator.asgi.routing import all_routes
 from tests.servers import ThreadServer, thread_server
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))

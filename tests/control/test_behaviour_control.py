@@ -275,7 +275,7 @@ def test_force_reset_and_journal(fast: ThreadServer) -> None:
 
 
 def test_openapi_documents_every_control_route(fast: ThreadServer) -> None:
-    from emulator.admin.routes import routes
+    from emulator.control.routes import routes
 
     document = httpx.get(f"{fast.url}/_emulator/openapi.json").json()
     assert document["openapi"].startswith("3.1")

@@ -23,7 +23,7 @@ from emulator import Settings
 from emulator.cli import main, serve, settings_from
 from emulator.config import _TABLES, PRESETS, load_scenario, shipped_scenario_dirs
 from emulator.control import EmulatorControl
-from emulator.policy import Span
+from emulator.faults.rules import Span
 from tests.sdk.helpers import make_client, request_line, wait_done
 from tests.servers import ProcessServer, ThreadServer, thread_server
 

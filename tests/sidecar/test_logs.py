@@ -14,7 +14,7 @@ import pytest
 
 from emulator import Settings
 from emulator.app import create_app
-from emulator.logs import JsonFormatter, RequestLog, TextFormatter, configure
+from emulator.observability.logs import JsonFormatter, RequestLog, TextFormatter, configure
 
 
 def record(name: str, msg: str, *args: object, level: int = logging.INFO, **extra: object) -> logging.LogRecord:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from emulator import Settings
-from emulator.metrics import Metrics
+from emulator.observability.metrics import Metrics
 from tests.servers import ThreadServer, thread_server
 
 _SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{((?:[a-zA-Z_]\w*="(?:[^"\\]|\\.)*",?)*)\})? (\S+)$')
@@ -154,6 +154,6 @@ def test_label_values_are_escaped() -> None:
     metrics = Metrics()
     metrics.observe_request('odd"op\\with\nnewline', 0, 0.5)
     assert metrics.requests[('odd"op\\with\nnewline', "dropped")] == 1
-    from emulator.metrics import _labels
+    from emulator.observability.metrics import _labels
 
     assert _labels({"operation": 'a"b\\c\nd'}) == '{operation="a\\"b\\\\c\\nd"}'

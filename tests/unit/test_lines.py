@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from emulator.batches.lines import LineContext, answer_line, model_name
 from emulator.batches.models import BatchKind
 from emulator.batches.pipeline import answer_chunk, count_requests
-from emulator.controls import error_rate_rule
+from emulator.faults.book import error_rate_rule
 from emulator.responder.default import DefaultResponder
 
 CTX = LineContext(

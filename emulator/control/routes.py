@@ -15,16 +15,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator import __version__
+from emulator.asgi.requests import JSONResponse, emulator_of, read_json
+from emulator.asgi.routing import control_route as _route
 from emulator.batches.models import BatchState
 from emulator.batches.wire import batch_to_operation
 from emulator.clock import parse_time, rfc3339
-from emulator.controls import JournalEntry
 from emulator.errors import InvalidArgument, NotFound
+from emulator.faults.parsing import parse_faults
 from emulator.ids import tenant_for_key
-from emulator.metrics import metrics
-from emulator.policy import parse_faults
-from emulator.routing import control_route as _route
-from emulator.web import JSONResponse, emulator_of, read_json
+from emulator.observability.journal import JournalEntry
+from emulator.observability.metrics import metrics
 
 _UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 MAX_ADVANCE_SECONDS = 100 * 365.25 * 86400
@@ -119,35 +119,35 @@ async def set_clock(request: Request) -> Response:
 
 
 async def list_faults(request: Request) -> Response:
-    return JSONResponse(emulator_of(request).controls.faults.to_wire())
+    return JSONResponse(emulator_of(request).faults.policy.to_wire())
 
 
 async def add_faults(request: Request) -> Response:
     """Add rules: `{"http": [...], "job": [...], "line": [...]}`, or one rule with a `kind`. A rule
     with `apiKey` applies to that key only."""
     body = await read_json(request)
-    controls = emulator_of(request).controls
+    faults = emulator_of(request).faults
     if "kind" in body:
         kind = str(body.pop("kind"))
         body = {kind: [body]}
 
     def with_id(kind: str, rule: Any) -> Any:  # not a table: left for parse_faults to refuse
-        return dict(rule, id=rule.get("id") or controls.new_rule_id(kind)) if isinstance(rule, dict) else rule
+        return dict(rule, id=rule.get("id") or faults.new_rule_id(kind)) if isinstance(rule, dict) else rule
 
     raw = {k: [with_id(k, rule) for rule in v] if isinstance(v, list) else v for k, v in body.items()}
     policy = parse_faults(raw, tenant_for_key)
-    controls.add(policy)
-    return JSONResponse({"added": sorted(policy.rule_ids()), **controls.faults.to_wire()})
+    faults.add(policy)
+    return JSONResponse({"added": sorted(policy.rule_ids()), **faults.policy.to_wire()})
 
 
 async def clear_faults(request: Request) -> Response:
-    emulator_of(request).controls.clear(_tenant(request))
+    emulator_of(request).faults.clear(_tenant(request))
     return JSONResponse({})
 
 
 async def delete_fault(request: Request) -> Response:
     rule_id = request.path_params["rule_id"]
-    if not emulator_of(request).controls.remove(rule_id):
+    if not emulator_of(request).faults.remove(rule_id):
         raise NotFound(f"No fault rule {rule_id!r}.")
     return JSONResponse({})
 
@@ -179,14 +179,14 @@ async def list_requests(request: Request) -> Response:
         since = int(q.get("since", "0"))
     except ValueError:
         raise InvalidArgument("status and since must be integers.") from None
-    entries = emulator_of(request).controls.journal(
+    entries = emulator_of(request).journal.entries(
         operation=q.get("operation"), tenant=_tenant(request), status=status, since_seq=since
     )
     return JSONResponse({"requests": [_entry(e) for e in entries]})
 
 
 async def clear_requests(request: Request) -> Response:
-    emulator_of(request).controls.reset_journal(_tenant(request))
+    emulator_of(request).journal.reset(_tenant(request))
     return JSONResponse({})
 
 
@@ -205,14 +205,14 @@ async def force_batch(request: Request) -> Response:
 
 # Seeding and the OpenAPI document are imported when first asked for: not at start-up.
 async def seed(request: Request) -> Response:
-    from emulator.admin import seeding
+    from emulator.control import seeding
 
     body = await read_json(request)
     return JSONResponse(await seeding.import_state(emulator_of(request), body))
 
 
 async def export_state(request: Request) -> Response:
-    from emulator.admin import seeding
+    from emulator.control import seeding
 
     return JSONResponse(await seeding.export_state(emulator_of(request), _tenant(request)))
 
@@ -253,7 +253,7 @@ async def patch_config(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    from emulator.admin.openapi import openapi_document
+    from emulator.control.openapi import openapi_document
 
     return JSONResponse(openapi_document(__version__))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.admin.api_paths import SCHEMAS, api_paths
+from emulator.control.api_paths import SCHEMAS, api_paths
 
 _KEY = {
     "name": "key",

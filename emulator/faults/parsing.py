@@ -1,8 +1,8 @@
 """Fault rules as scenarios and the control plane write them (TOML/JSON tables, either casing) →
-the rule values of `emulator.policy`, refused with `InvalidArgument` naming the rule and field.
+the rule values of `emulator.faults.rules`, refused with `InvalidArgument` naming the rule and field.
 
-Kept apart from `emulator.policy` so that start-up, which needs the rules' types but usually has
-no rules to parse, does not pay for loading the parsers; `policy.parse_faults` imports this.
+Kept apart from `emulator.faults.rules` so that start-up, which needs the rules' types but usually has
+no rules to parse, does not pay for loading the parsers; callers import it where rules are given.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from emulator.casing import to_camel
 from emulator.errors import Code, InvalidArgument
-from emulator.policy import (
+from emulator.faults.rules import (
     JOB_OUTCOMES,
     JOB_TIMING,
     LINE_FINISH_REASONS,

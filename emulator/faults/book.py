@@ -1,36 +1,15 @@
-"""The emulator's run-time controls: the active fault rules, their call counters, and the journal of
-requests clients made. Owned by the `Emulator`, changed through the control plane, cleared by reset.
+"""The fault book: the active fault rules, their call counters and per-key timing overrides.
+Owned by the `Emulator`, changed through the control plane, cleared by reset.
 """
 
 from __future__ import annotations
 
 import collections
-import fnmatch
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from emulator.clock import wall_us
 from emulator.errors import Code
+from emulator.faults.rules import FaultPolicy, HttpFault, JobFault, LineFault, Span
 from emulator.ids import derive_rng
-from emulator.policy import FaultPolicy, HttpFault, JobFault, LineFault, Span
-
-JOURNAL_SIZE = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
-    seq: int
-    time_us: int  # emulated, as the caller's key sees it
-    wall_us: int  # real time: what back-off between polls is measured in
-    operation: str
-    method: str
-    path: str
-    status: int
-    tenant: str
-    resource: str | None
-    duration_ms: float
-    fault: str | None
 
 
 def error_rate_rule(rate: float) -> LineFault:
@@ -38,16 +17,16 @@ def error_rate_rule(rate: float) -> LineFault:
     return LineFault(id="request-error-rate", rate=rate, code=Code.INTERNAL, message="Internal error encountered.")
 
 
-class Controls:
+class FaultBook:
+    """The active fault rules, their call counters and per-key timing: what the running emulator consults."""
+
     def __init__(self, seed: int, faults: FaultPolicy, request_error_rate: float) -> None:
         self.seed = seed
         self._initial = faults
         if request_error_rate > 0:
             self._initial = faults.adding(FaultPolicy(line=(error_rate_rule(request_error_rate),)))
-        self.faults = self._initial
+        self.policy = self._initial
         self._counters: collections.Counter[tuple[str, str]] = collections.Counter()
-        self._journal: collections.deque[JournalEntry] = collections.deque(maxlen=JOURNAL_SIZE)
-        self._seq = 0
         self._next_rule = 1
         self._timing: dict[str, dict[str, Span]] = {}  # per-tenant latency overrides
 
@@ -56,27 +35,27 @@ class Controls:
         while True:
             rule_id = f"{kind}-r{self._next_rule}"
             self._next_rule += 1
-            if rule_id not in self.faults.rule_ids():
+            if rule_id not in self.policy.rule_ids():
                 return rule_id
 
     def add(self, policy: FaultPolicy) -> None:
-        clash = policy.rule_ids() & self.faults.rule_ids()
+        clash = policy.rule_ids() & self.policy.rule_ids()
         if clash:
-            self.faults = self.faults.without(sorted(clash)[0])
-        self.faults = self.faults.adding(policy)
+            self.policy = self.policy.without(sorted(clash)[0])
+        self.policy = self.policy.adding(policy)
 
     def remove(self, rule_id: str) -> bool:
-        before = self.faults.rule_ids()
-        self.faults = self.faults.without(rule_id)
+        before = self.policy.rule_ids()
+        self.policy = self.policy.without(rule_id)
         return rule_id in before
 
     def clear(self, tenant: str | None = None) -> None:
         """Forget the rules (a tenant's own, or all) and their counters; back to the configured ones."""
         if tenant is None:
-            self.faults = self._initial
+            self.policy = self._initial
             self._counters.clear()
             return
-        self.faults = self.faults.keeping(lambda rule: rule.api_key != tenant)
+        self.policy = self.policy.keeping(lambda rule: rule.api_key != tenant)
         for counter_key in [k for k in self._counters if k[1] == tenant]:
             del self._counters[counter_key]
 
@@ -84,26 +63,17 @@ class Controls:
         """Replace the `--request-error-rate` rule (configured and active alike)."""
         rule = error_rate_rule(rate)
         self._initial = self._initial.without(rule.id)
-        self.faults = self.faults.without(rule.id)
+        self.policy = self.policy.without(rule.id)
         if rate > 0:
             self._initial = self._initial.adding(FaultPolicy(line=(rule,)))
-            self.faults = self.faults.adding(FaultPolicy(line=(rule,)))
+            self.policy = self.policy.adding(FaultPolicy(line=(rule,)))
 
     def reset(self, tenant: str | None = None) -> None:
         self.clear(tenant)
-        self.reset_journal(tenant)
         if tenant is None:
             self._timing.clear()
         else:
             self._timing.pop(tenant, None)
-
-    def reset_journal(self, tenant: str | None = None) -> None:
-        if tenant is None:
-            self._journal.clear()
-        else:
-            kept = [e for e in self._journal if e.tenant != tenant]
-            self._journal.clear()
-            self._journal.extend(kept)
 
     def set_tenant_timing(self, tenant: str, spans: dict[str, Span]) -> None:
         self._timing.setdefault(tenant, {}).update(spans)
@@ -115,7 +85,7 @@ class Controls:
     # -- decisions -----------------------------------------------------------------------------
     def http_fault(self, operation: str, tenant: str) -> HttpFault | None:
         """The first HTTP rule that matches this call and fires on it (counting it either way)."""
-        for rule in self.faults.http:
+        for rule in self.policy.http:
             if not rule.matches(operation, tenant):
                 continue
             self._counters[(rule.id, tenant)] += 1
@@ -127,7 +97,7 @@ class Controls:
 
     def job_rule(self, *, display_name: str | None, model: str, batch: str, tenant: str) -> JobFault | None:
         """The job rule a new batch falls under (counting it against `next_n`), if any."""
-        for rule in self.faults.job:
+        for rule in self.policy.job:
             if not rule.matches(display_name=display_name, model=model, batch=batch, tenant=tenant):
                 continue
             if rule.next_n is not None:
@@ -142,7 +112,7 @@ class Controls:
         """The production quirks a new batch gets, recorded on it (name and parameters)."""
         return [
             {"name": rule.name, **rule.params}
-            for rule in self.faults.quirk
+            for rule in self.policy.quirk
             if rule.matches(display_name=display_name, model=model, batch=batch, tenant=tenant)
         ]
 
@@ -152,31 +122,7 @@ class Controls:
         return self._counters[(batch, "polls")]
 
     def line_faults(self, tenant: str) -> tuple[LineFault, ...]:
-        return tuple(rule for rule in self.faults.line if rule.api_key in (None, tenant))
-
-    # -- journal -------------------------------------------------------------------------------
-    def record(self, **fields: Any) -> None:
-        self._seq += 1
-        self._journal.append(JournalEntry(seq=self._seq, wall_us=wall_us(), **fields))
-
-    def journal(
-        self,
-        *,
-        operation: str | None = None,
-        tenant: str | None = None,
-        status: int | None = None,
-        since_seq: int = 0,
-    ) -> Iterable[JournalEntry]:
-        for entry in self._journal:
-            if entry.seq <= since_seq:
-                continue
-            if operation and not fnmatch.fnmatchcase(entry.operation, operation):
-                continue
-            if tenant and entry.tenant != tenant:
-                continue
-            if status is not None and entry.status != status:
-                continue
-            yield entry
+        return tuple(rule for rule in self.policy.line if rule.api_key in (None, tenant))
 
 
 def fate_of(rule: JobFault | None) -> dict[str, Any] | None:

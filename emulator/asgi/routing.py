@@ -48,7 +48,7 @@ register_url_convertor("rid", ResourceId())
 def api_route(path: str, endpoint: Endpoint, method: str, operation: str, *, prefix: str = "") -> list[Route]:
     """One route per API version for `{prefix}/{version}{path}`. `operation` is the Google method id
     (`batches.get`): it names the route and, later, keys fault injection."""
-    from emulator.middleware import OperationMiddleware
+    from emulator.asgi.middleware import OperationMiddleware
 
     wrap = [Middleware(OperationMiddleware, operation=operation)]
     return [

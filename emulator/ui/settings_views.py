@@ -99,7 +99,7 @@ _EXAMPLES = {
 
 async def faults_page(request: Request, emulator: Emulator) -> Page:
     async def rules() -> Region:
-        wire = emulator.controls.faults.to_wire()
+        wire = emulator.faults.policy.to_wire()
         sections = []
         for kind, title in (("http", "HTTP"), ("job", "Job"), ("line", "Line")):
             items = join(_rule_item(kind, rule) for rule in wire[kind])

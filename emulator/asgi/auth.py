@@ -15,9 +15,9 @@ import hmac
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from emulator.asgi.requests import JSONResponse, api_key_of
 from emulator.config import Settings
 from emulator.errors import ApiError, Code, InvalidArgument, PermissionDenied
-from emulator.web import JSONResponse, api_key_of
 
 MISSING_KEY = (
     "Method doesn't allow unregistered callers (callers without established identity). "

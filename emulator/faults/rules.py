@@ -249,11 +249,3 @@ def _rule_to_wire(rule: Rule) -> dict[str, Any]:
     if rule.api_key is not None:
         out["apiKey"] = "(set)"
     return out
-
-
-def parse_faults(raw: dict[str, Any], tenant_of_key: Any, *, first_id: int = 1) -> FaultPolicy:
-    """`{"http": [...], "job": [...], "line": [...], "quirk": [...]}` (a scenario's `[faults]` table).
-    The parsers live in `emulator.fault_parsing`, imported on first use."""
-    from emulator.fault_parsing import parse_faults as parse
-
-    return parse(raw, tenant_of_key, first_id=first_id)

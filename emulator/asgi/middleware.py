@@ -16,11 +16,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from emulator.asgi.requests import JSONResponse, tenant_of
 from emulator.errors import ApiError, Code
-from emulator.logs import note_operation
-from emulator.metrics import Metrics
-from emulator.policy import HttpFault
-from emulator.web import JSONResponse, tenant_of
+from emulator.faults.rules import HttpFault
+from emulator.observability.logs import note_operation
+from emulator.observability.metrics import Metrics
 
 if TYPE_CHECKING:
     from emulator.emulator import Emulator
@@ -45,7 +45,7 @@ class OperationMiddleware:
             tenant = session.tenant if session is not None else tenant
         started = time.perf_counter()
         status = 500
-        fault = emulator.controls.http_fault(operation, tenant)
+        fault = emulator.faults.http_fault(operation, tenant)
         note_operation(operation, tenant, fault.id if fault is not None else None)
         delay = emulator.settings.http_latency + (fault.delay if fault else 0.0)
         try:
@@ -77,7 +77,7 @@ class OperationMiddleware:
             resource = _resource(scope.get("path_params"))
             elapsed = time.perf_counter() - started
             Metrics.of(scope["app"]).observe_request(operation, status, elapsed)
-            emulator.controls.record(
+            emulator.journal.record(
                 time_us=emulator.clock.now_us(tenant),
                 operation=operation,
                 method=scope["method"],

@@ -1,0 +1,1 @@
+"""What an operator sees: logs (`logs`), Prometheus metrics (`metrics`) and the request journal."""
