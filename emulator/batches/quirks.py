@@ -1,5 +1,5 @@
-"""Production quirks: how the real service has been seen to deviate from its documentation (WIRE.md
-§13), reproduced on demand for the batches a quirk rule matched. Never on by default.
+"""Production quirks: how the real service has been seen to deviate from its documentation (docs/wire.md
+§6), reproduced on demand for the batches a quirk rule matched. Never on by default.
 
 Most act when a batch is shown, not when it runs, so the stored batch stays the documented truth:
 `shown(...)` returns what a client sees now. Pure: `now` and the poll count are passed in.

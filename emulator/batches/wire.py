@@ -1,4 +1,4 @@
-"""Batch Mode on the wire: create bodies in, `Operation` envelopes out (WIRE.md §4-6).
+"""Batch Mode on the wire: create bodies in, `Operation` envelopes out (docs/wire.md §4).
 
 Results go in `metadata.output` (the only place the SDKs read) and are mirrored in `response`
 with `done` for REST users. Inline results are doubly nested (`inlinedResponses.inlinedResponses`)

@@ -1,7 +1,7 @@
 """The Gemini API half of the OpenAPI document: the Files API, Batch Mode and the model endpoints.
 
 Every path is served under `/v1`, `/v1beta` and `/v1alpha` (the `version` parameter). The shapes are
-the ones WIRE.md describes; `tests/api/test_openapi.py` checks the document against the routes and
+the ones docs/wire.md describes; `tests/api/test_openapi.py` checks the document against the routes and
 fuzzes the server with it.
 """
 

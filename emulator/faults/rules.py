@@ -145,7 +145,7 @@ class LineFault:
         return self.prompt is None or re.search(self.prompt, prompt_text) is not None
 
 
-# The production behaviours of WIRE.md §13, on demand (see docs/production.md), with their parameters.
+# The production behaviours of docs/wire.md §6, on demand (see docs/production.md), with their parameters.
 QUIRKS: dict[str, dict[str, float]] = {
     "stuck-then-expired": {},
     "inline-out-of-order": {"min_requests": 0},

@@ -1,6 +1,6 @@
 """The Files API on the wire: File JSON out, upload-start bodies and upload headers in.
 
-The resumable upload protocol (what the SDKs do, see WIRE.md §3.2):
+The resumable upload protocol (what the SDKs do, see docs/wire.md §2):
 1. `POST /upload/{v}/files` with `X-Goog-Upload-Protocol: resumable`, `X-Goog-Upload-Command:
    start`, `X-Goog-Upload-Header-Content-Length/-Content-Type` and an optional `{"file": {...}}`
    body (snake_case from Python, camelCase from JS, `sizeBytes` a number or a string). We answer 200
@@ -57,7 +57,7 @@ def file_to_wire(file: File, links: Links) -> dict[str, Any]:
             "createTime": wire_time(file.create_us),
             "updateTime": wire_time(file.update_us),
             "expirationTime": wire_time(file.expire_us),
-            # Believed to be what the real service sends: base64 of the hex digest (WIRE.md §12.4).
+            # Believed to be what the real service sends: base64 of the hex digest (docs/wire.md §2).
             "sha256Hash": base64.b64encode(file.sha256_hex.encode()).decode(),
             "uri": f"{links.base}/{links.version}/files/{file.id}",
             "state": str(file.state),

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import secrets
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from emulator.files.models import File, FileSource
 from emulator.files.service import UploadStart, UploadStep
 from emulator.generation.catalogue import DEFAULT_CATALOGUE
 from emulator.generation.service import GenerationService
+from emulator.ids import derive_rng
 from emulator.openai import batch_lines, chat, embeddings
 from emulator.openai.multipart import MultipartReader
 from emulator.openai.wire import ERROR_PREFIX, OUTPUT_PREFIX, OpenAIBatch, purpose_of, seconds
@@ -143,6 +143,14 @@ class OpenAIService:
         return progress.file
 
     # -- batches ------------------------------------------------------------------------------------
+    async def _nonce(self) -> str:
+        """Tells batches apart whose ids repeat after a full reset (the id counters restart, the stored
+        results do not): the n-th OpenAI batch's nonce, derived from the seed, n kept across resets."""
+        store = self._emulator.store
+        n = int(await store.get_meta(NONCE_COUNTER) or 0) + 1
+        await store.set_meta(NONCE_COUNTER, n)
+        return f"{derive_rng(self._emulator.settings.seed, 'openai-nonce', str(n)).getrandbits(64):016x}"
+
     async def create_batch(self, tenant: str, new: NewBatch) -> OpenAIBatch:
         endpoint = batch_lines.normalize_endpoint(new.endpoint)
         if endpoint not in batch_lines.ENDPOINTS:
@@ -165,7 +173,7 @@ class OpenAIService:
                 "model": chat.model_id(checked.model) if checked.model else None,
                 "total": checked.total,
                 "errors": checked.errors or None,
-                "nonce": secrets.token_hex(8),
+                "nonce": await self._nonce(),
             }
             kind = batch_lines.ENDPOINTS[endpoint]
             model = checked.model or "models/gemini-2.5-flash"
@@ -302,6 +310,8 @@ class OpenAIService:
     def model(self, model: str) -> dict[str, Any]:
         return _model(DEFAULT_CATALOGUE.get(model))
 
+
+NONCE_COUNTER = "openai-batches"
 
 def _model(model: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": model["name"], "object": "model", "created": 0, "owned_by": "google"}
