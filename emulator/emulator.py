@@ -27,6 +27,7 @@ from emulator.generation.catalogue import DEFAULT_CATALOGUE, Catalogue, load_cat
 from emulator.observability.journal import Journal
 from emulator.responder import Responder, build_responder
 from emulator.storage.blobs import BlobStore
+from emulator.storage.port import Store
 from emulator.storage.sqlite import SqliteStore
 
 DATABASE_FILE = "emulator.sqlite3"
@@ -67,7 +68,7 @@ class Emulator:
             data_dir = self.settings.data_dir
             data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = data_dir
-        store = await SqliteStore.open(data_dir / DATABASE_FILE)
+        store: Store = await SqliteStore.open(data_dir / DATABASE_FILE)
         blobs = BlobStore(data_dir / "blobs")
         self.store = store
         self.blobs = blobs

@@ -30,7 +30,7 @@ from emulator.faults.book import FaultBook
 from emulator.files.models import File, FileSource, FileState
 from emulator.responder import FileIndex, FileInfo, Responder
 from emulator.storage.blobs import BlobStore, sha256_hex
-from emulator.storage.sqlite import SqliteStore
+from emulator.storage.port import Store
 
 if TYPE_CHECKING:
     from hashlib import _Hash as Hash
@@ -45,7 +45,7 @@ OUTPUT_MIME_TYPE = "application/jsonl"
 class JobRunner:
     def __init__(
         self,
-        store: SqliteStore,
+        store: Store,
         blobs: BlobStore,
         clock: Clock,
         responder: Responder,

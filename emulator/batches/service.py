@@ -25,7 +25,7 @@ from emulator.files.models import file_id_from_name
 from emulator.ids import derive_rng, resource_id
 from emulator.paging import Page, paginate
 from emulator.storage.blobs import BlobStore
-from emulator.storage.sqlite import SqliteStore
+from emulator.storage.port import Store
 
 BATCH_ID_LENGTH = 24
 
@@ -41,7 +41,7 @@ class BatchView:
 class BatchesService:
     def __init__(
         self,
-        store: SqliteStore,
+        store: Store,
         blobs: BlobStore,
         clock: VirtualClock,
         runner: JobRunner,

@@ -25,7 +25,7 @@ from emulator.files.models import (
 from emulator.ids import capability_token, resource_id
 from emulator.paging import Page, paginate
 from emulator.storage.blobs import BlobStore, sha256_hex
-from emulator.storage.sqlite import SqliteStore
+from emulator.storage.port import Store
 
 if TYPE_CHECKING:
     from hashlib import _Hash as Hash
@@ -71,7 +71,7 @@ class UploadProgress:
 
 
 class FilesService:
-    def __init__(self, store: SqliteStore, blobs: BlobStore, clock: VirtualClock, settings: Settings) -> None:
+    def __init__(self, store: Store, blobs: BlobStore, clock: VirtualClock, settings: Settings) -> None:
         self._store = store
         self._blobs = blobs
         self._clock = clock

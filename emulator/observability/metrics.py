@@ -29,6 +29,7 @@ from starlette.responses import Response
 
 from emulator import __version__
 from emulator.batches.models import BatchState
+from emulator.storage.port import Store
 
 if TYPE_CHECKING:
     from emulator.emulator import Emulator
@@ -63,8 +64,8 @@ class Metrics:
         total[0] += seconds
         total[1] += 1
 
-    async def render(self, emulator: Emulator) -> str:
-        batches = await emulator.store.all_batches(None)
+    async def render(self, store: Store) -> str:
+        batches = await store.all_batches(None)
         by_state = Counter(b.state for b in batches)
         for b in batches:
             key = f"{b.tenant}/{b.id}"
@@ -166,5 +167,6 @@ def _number(value: float) -> str:
 
 async def metrics(request: Request) -> Response:
     """Prometheus text format; see this module's docstring for what each metric means."""
-    text = await Metrics.of(request.app).render(request.app.state.emulator)
+    emulator: Emulator = request.app.state.emulator
+    text = await Metrics.of(request.app).render(emulator.store)
     return Response(text, media_type=CONTENT_TYPE)

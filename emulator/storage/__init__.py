@@ -1,1 +1,6 @@
-"""Persistence: SQLite for metadata (`sqlite.py`), a directory of blobs for bytes (`blobs.py`)."""
+"""Persistence: the `Store` port (`port.py`) and its SQLite backend (`sqlite.py`) for metadata, a
+directory of blobs for bytes (`blobs.py`)."""
+
+from emulator.storage.port import Store
+
+__all__ = ["Store"]

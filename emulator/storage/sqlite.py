@@ -28,6 +28,7 @@ from emulator.batches.models import Batch, BatchKind, BatchState
 from emulator.files.models import File, FileSource, FileState, UploadSession
 
 SCHEMA_VERSION = 1
+MEMORY = ":memory:"
 
 _FILE_COLS = (
     "id",
@@ -151,7 +152,7 @@ def _batch(row: Any) -> tuple[int, Batch]:
 
 
 class SqliteStore:
-    """Async access to the emulator's tables. Open with `await SqliteStore.open(path)`."""
+    """Async access to the emulator's tables (the `Store` port). Open with `await SqliteStore.open(path)`."""
 
     def __init__(self, db: aiosqlite.Connection, reader: sqlite3.Connection | None = None) -> None:
         self._db = db
@@ -159,13 +160,17 @@ class SqliteStore:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path) -> SqliteStore:
+    async def open(cls, path: Path | str) -> SqliteStore:
+        """A store in the database file at `path`, or in memory with `":memory:"` (gone when closed;
+        without the second reader, which would open a database of its own)."""
         db = await aiosqlite.connect(path, isolation_level=None)
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.execute("PRAGMA foreign_keys=ON")
         store = cls(db)
         await store._migrate()
+        if str(path) == MEMORY:
+            return store
         reader = sqlite3.connect(path, isolation_level=None, timeout=0)
         reader.execute("PRAGMA query_only=ON")
         store._reader = reader

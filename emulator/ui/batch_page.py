@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 async def batch_page(request: Request, emulator: Emulator) -> Page:
     base, _ = roots(request)
     batch_id = request.path_params["batch_id"]
-    batch = await queries.find_batch(emulator, batch_id)
+    batch = await queries.find_batch(emulator.store, batch_id)
     if batch is None:
         return _missing(batch_id, base)
     q = request.query_params
@@ -45,7 +45,7 @@ async def batch_page(request: Request, emulator: Emulator) -> Page:
         page_no = 1
 
     async def current() -> Batch | None:
-        return await queries.find_batch(emulator, batch_id)
+        return await queries.find_batch(emulator.store, batch_id)
 
     async def summary() -> Region:
         found = await current()

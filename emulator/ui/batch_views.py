@@ -81,7 +81,7 @@ async def batches_page(request: Request, emulator: Emulator) -> Page:
     which = queries.BatchFilter.parse(q.get("state"), q.get("key"), q.get("tenant"))
 
     async def table() -> Region:
-        batches, total = await queries.list_batches(emulator, which)
+        batches, total = await queries.list_batches(emulator.store, which)
         return Region(_batch_table(batches, total, which, base), active=any(not b.finalized for b in batches))
 
     def body(regions: dict[str, Html]) -> Html:

@@ -32,7 +32,7 @@ async def files_page(request: Request, emulator: Emulator) -> Page:
     tenant = tenant_for_key(q["key"]) if q.get("key") else (q.get("tenant") or None)
 
     async def table() -> Region:
-        files = await queries.list_files(emulator, tenant)
+        files = await queries.list_files(emulator.store, emulator.clock, tenant)
         if not files:
             return Region(Html('<p class="empty">No files.</p>'))
         rows = join(_file_row(f, base) for f in files)
@@ -86,7 +86,7 @@ def _file_row(file: File, base: str) -> Html:
 async def file_page(request: Request, emulator: Emulator) -> Page:
     base, _ = roots(request)
     tenant, file_id = request.path_params["tenant"], request.path_params["file_id"]
-    file = await queries.find_file(emulator, tenant, file_id)
+    file = await queries.find_file(emulator.store, emulator.clock, tenant, file_id)
     if file is None:
 
         def missing(regions: dict[str, Html]) -> Html:
@@ -100,7 +100,7 @@ async def file_page(request: Request, emulator: Emulator) -> Page:
 
         return Page("File not found", "files", missing, status=404)
     if queries.is_text(file):
-        lines, more = await queries.read_head(emulator, file)
+        lines, more = await queries.read_head(emulator.blobs, file)
         head = render(
             '<pre class="head">{text}</pre>{more}',
             text="\n".join(lines),
@@ -110,7 +110,7 @@ async def file_page(request: Request, emulator: Emulator) -> Page:
         )
     else:
         head = render('<p class="muted">{mime} is not text: download it to look inside.</p>', mime=file.mime_type)
-    batches = [b for b in await emulator.store.all_batches(file.tenant) if file.name in (b.input_file, b.output_file)]
+    batches = await queries.batches_of_file(emulator.store, file)
     used = join(
         render(
             '<li><a href="{href}">{label}</a> ({role})</li>',

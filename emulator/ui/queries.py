@@ -1,4 +1,4 @@
-"""What the dashboard shows, read through the store's existing methods, across every API key.
+"""What the dashboard shows, read through the `Store` port, across every API key.
 
 The API only ever shows one key's state; the dashboard is the operator's view of all of it. These are
 reads only: actions go through the same services and control-plane endpoints the tests use.
@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from emulator.batches import machine
 from emulator.batches.models import Batch, BatchState
-from emulator.clock import MICROS, rfc3339
+from emulator.clock import MICROS, Clock, rfc3339
 from emulator.files.models import TEXT_APPLICATION_TYPES, File
 from emulator.ids import ANONYMOUS, tenant_for_key
-
-if TYPE_CHECKING:
-    from emulator.emulator import Emulator
+from emulator.storage.blobs import BlobStore
+from emulator.storage.port import Store
 
 MAX_LISTED = 500
 
@@ -80,20 +79,25 @@ def batch_json(batch: Batch) -> dict[str, Any]:
     }
 
 
-async def list_batches(emulator: Emulator, which: BatchFilter) -> tuple[list[Batch], int]:
+async def list_batches(store: Store, which: BatchFilter) -> tuple[list[Batch], int]:
     """Newest first, at most `MAX_LISTED`; and how many matched in all."""
-    batches = [b for b in await emulator.store.all_batches(which.tenant) if which.keeps(b)]
+    batches = [b for b in await store.all_batches(which.tenant) if which.keeps(b)]
     batches.reverse()
     return batches[:MAX_LISTED], len(batches)
 
 
-async def find_batch(emulator: Emulator, batch_id: str) -> Batch | None:
-    return await emulator.store.find_batch(batch_id.removeprefix("batches/"))
+async def find_batch(store: Store, batch_id: str) -> Batch | None:
+    return await store.find_batch(batch_id.removeprefix("batches/"))
 
 
-async def tenants(emulator: Emulator) -> list[str]:
+async def batches_of_file(store: Store, file: File) -> list[Batch]:
+    """The batches that read a file or wrote it, oldest first."""
+    return [b for b in await store.all_batches(file.tenant) if file.name in (b.input_file, b.output_file)]
+
+
+async def tenants(store: Store) -> list[str]:
     """Every API key (fingerprint) that has batches or files, for the filter's suggestions."""
-    batches, files = await asyncio.gather(emulator.store.all_batches(None), emulator.store.all_files(None))
+    batches, files = await asyncio.gather(store.all_batches(None), store.all_files(None))
     return sorted({b.tenant for b in batches} | {f.tenant for f in files}, key=lambda t: (t != ANONYMOUS, t))
 
 
@@ -175,16 +179,16 @@ def is_text(file: File) -> bool:
     return file.mime_type.startswith("text/") or file.mime_type in TEXT_MIME_TYPES
 
 
-async def list_files(emulator: Emulator, tenant: str | None) -> list[File]:
+async def list_files(store: Store, clock: Clock, tenant: str | None) -> list[File]:
     """Live files (not yet expired in their key's time), newest first."""
-    files = await emulator.store.all_files(tenant)
-    alive = [f for f in files if f.expire_us > emulator.clock.now_us(f.tenant)]
+    files = await store.all_files(tenant)
+    alive = [f for f in files if f.expire_us > clock.now_us(f.tenant)]
     alive.reverse()
     return alive
 
 
-async def find_file(emulator: Emulator, tenant: str, file_id: str) -> File | None:
-    return await emulator.store.get_file(tenant, file_id, alive_at=emulator.clock.now_us(tenant))
+async def find_file(store: Store, clock: Clock, tenant: str, file_id: str) -> File | None:
+    return await store.get_file(tenant, file_id, alive_at=clock.now_us(tenant))
 
 
 def head(data: bytes) -> tuple[list[str], bool]:
@@ -196,9 +200,9 @@ def head(data: bytes) -> tuple[list[str], bool]:
     return lines[:HEAD_LINES], len(data) > HEAD_BYTES or len(lines) > HEAD_LINES
 
 
-async def read_head(emulator: Emulator, file: File) -> tuple[list[str], bool]:
+async def read_head(blobs: BlobStore, file: File) -> tuple[list[str], bool]:
     def first_bytes() -> bytes:
-        with emulator.blobs.path(file.blob).open("rb") as f:
+        with blobs.path(file.blob).open("rb") as f:
             return f.read(HEAD_BYTES + 1)
 
     try:

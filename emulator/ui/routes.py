@@ -134,7 +134,7 @@ async def to_dashboard(request: Request) -> Response:
 async def download(request: Request) -> Response:
     emulator = emulator_of(request)
     tenant, file_id = request.path_params["tenant"], request.path_params["file_id"]
-    file = await queries.find_file(emulator, tenant, file_id)
+    file = await queries.find_file(emulator.store, emulator.clock, tenant, file_id)
     if file is None:
         raise NotFound(f"There is no file files/{file_id} for API key {tenant}.")
     name = file.display_name or file.id
@@ -151,12 +151,12 @@ async def download(request: Request) -> Response:
 async def api_batches(request: Request) -> Response:
     q = request.query_params
     which = queries.BatchFilter.parse(q.get("state"), q.get("key"), q.get("tenant"))
-    batches, total = await queries.list_batches(emulator_of(request), which)
+    batches, total = await queries.list_batches(emulator_of(request).store, which)
     return JSONResponse({"batches": [queries.batch_json(b) for b in batches], "total": total})
 
 
 async def _batch(request: Request) -> Batch:
-    batch = await queries.find_batch(emulator_of(request), request.path_params["batch_id"])
+    batch = await queries.find_batch(emulator_of(request).store, request.path_params["batch_id"])
     if batch is None:
         raise NotFound(f"Batch batches/{request.path_params['batch_id']} was not found.")
     return batch
@@ -197,8 +197,9 @@ async def api_lines(request: Request) -> Response:
 async def api_files(request: Request) -> Response:
     q = request.query_params
     tenant = tenant_for_key(q["key"]) if q.get("key") else (q.get("tenant") or None)
-    links = Links.of(request, emulator_of(request).settings.public_url)
-    files = await queries.list_files(emulator_of(request), tenant)
+    emulator = emulator_of(request)
+    links = Links.of(request, emulator.settings.public_url)
+    files = await queries.list_files(emulator.store, emulator.clock, tenant)
     return JSONResponse({"files": [{**file_to_wire(f, links), "apiKey": f.tenant} for f in files]})
 
 
