@@ -26,7 +26,12 @@ def length_prefixed(*parts: str | bytes) -> bytes:
 
 
 def derive_rng(seed: int, *keys: str | bytes) -> random.Random:
-    return random.Random(int.from_bytes(stable_digest(str(seed), *keys)[:16], "big"))
+    return rng_from_digest(stable_digest(str(seed), *keys))
+
+
+def rng_from_digest(digest: bytes) -> random.Random:
+    """A generator seeded by a digest already taken (of the seed and the keys it depends on)."""
+    return random.Random(int.from_bytes(digest[:16], "big"))
 
 
 def base36(data: bytes, length: int) -> str:

@@ -10,11 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
-
-if TYPE_CHECKING:
-    from emulator.config import Settings
-    from emulator.responder.default import DefaultResponder
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,64 +59,3 @@ class Responder(Protocol):
 
     def configure(self, rules: list[dict[str, Any]]) -> None:
         """Replace the scripted-answer rules at run time (raises InvalidArgument on a bad rule)."""
-
-
-def build_responder(settings: Settings) -> Responder:
-    """The responder the settings ask for: the `responder` mode behind the `responses` rules.
-
-    `responder` is "default", "echo", "fixed:<text>", or "module:attribute" naming either an object
-    (or a class, instantiated without arguments) with `generate` and `embed` methods, or a callable
-    `hook(request, info)` returning a text, a whole response dict, or None for the default answer.
-    Raises `ConfigError` naming the setting when either is invalid.
-    """
-    from emulator.config import ConfigError
-    from emulator.errors import ApiError
-    from emulator.responder.default import DefaultResponder
-    from emulator.responder.scripted import ScriptedResponder, load_rules
-
-    spec = settings.responder
-    default = DefaultResponder(settings.seed)
-    base: Responder
-    if spec == "default":
-        base = default
-    elif spec == "echo":
-        base = DefaultResponder(settings.seed, "echo")
-    elif spec.startswith("fixed:"):
-        base = DefaultResponder(settings.seed, "fixed", spec.removeprefix("fixed:"))
-    elif ":" in spec:
-        base = _load_custom(spec, default)
-    else:
-        raise ConfigError(f"responder must be 'default', 'echo', 'fixed:<text>' or 'module:callable', not {spec!r}.")
-    rules: list[dict[str, Any]] = []
-    if settings.responses is not None:
-        try:
-            rules = load_rules(settings.responses)
-            return ScriptedResponder(base, default, rules)
-        except OSError as exc:
-            raise ConfigError(f"responses: cannot read {settings.responses}: {exc.strerror or exc}.") from None
-        except (ValueError, ApiError) as exc:  # JSON/TOML syntax errors are ValueErrors
-            raise ConfigError(f"responses: {settings.responses} is not a valid rule file: {exc}") from None
-    return ScriptedResponder(base, default, rules)
-
-
-def _load_custom(spec: str, default: DefaultResponder) -> Responder:
-    import importlib
-
-    from emulator.config import ConfigError
-    from emulator.responder.custom import HookResponder
-
-    module_name, _, attribute = spec.partition(":")
-    try:
-        target: Any = importlib.import_module(module_name)
-        for name in attribute.split("."):
-            target = getattr(target, name)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise ConfigError(f"responder: cannot load {spec!r}: {exc}.") from None
-    if isinstance(target, type):
-        target = target()
-    if callable(getattr(target, "generate", None)) and callable(getattr(target, "embed", None)):
-        responder: Responder = target
-        return responder
-    if callable(target):
-        return HookResponder(target, default)
-    raise ConfigError(f"responder: {spec!r} is neither a responder nor a callable.")

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import binascii
 import hashlib
-import random
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from emulator.errors import InvalidArgument, file_not_found
-from emulator.ids import length_prefixed, stable_digest
+from emulator.ids import length_prefixed, rng_from_digest, stable_digest
 from emulator.responder import RequestInfo
 from emulator.responder import tools as toolkit
 from emulator.responder.embeddings import check_task_type, embed_text, words_of
@@ -269,8 +268,7 @@ def response_id(digest: bytes) -> str:
 _URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
-def _rng(digest: bytes) -> random.Random:
-    return random.Random(int.from_bytes(digest[:16], "big"))
+_rng = rng_from_digest
 
 
 def _structured(config: Mapping[str, Any], mime: Any, digest: bytes) -> str | None:

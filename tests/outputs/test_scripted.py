@@ -11,8 +11,9 @@ import pytest
 from emulator import Settings
 from emulator.config import ConfigError
 from emulator.errors import ApiError, InvalidArgument
-from emulator.responder import RequestInfo, build_responder
+from emulator.responder import RequestInfo
 from emulator.responder.default import DefaultResponder
+from emulator.responder.registry import build_responder
 from emulator.responder.scripted import ScriptedResponder, compile_rules, load_rules
 
 ROOT = Path(__file__).resolve().parents[2]
