@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator.asgi.auth import AuthMiddleware
-from emulator.asgi.requests import JSONResponse
+from emulator.asgi.requests import error_response
 from emulator.asgi.routing import API_VERSIONS, BasePathMiddleware, LazyRoutes, RouteTable
 from emulator.batches.routes import routes as batch_routes
 from emulator.config import Settings
@@ -32,7 +32,7 @@ log = logging.getLogger("emulator.app")
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return JSONResponse(exc.http_body(), status_code=exc.http_status, headers=exc.headers)
+    return error_response(exc)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -44,14 +44,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         message = f"Method {request.method} is not allowed for {request.url.path}."
     else:
         message = str(exc.detail)
-    error = ApiError(message, code=code, http_status=exc.status_code)
-    return JSONResponse(error.http_body(), status_code=exc.status_code)
+    return error_response(ApiError(message, code=code, http_status=exc.status_code))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    error = Internal("Internal error encountered.")
-    return JSONResponse(error.http_body(), status_code=500)
+    return error_response(Internal("Internal error encountered."))
 
 
 def _routes() -> RouteTable:

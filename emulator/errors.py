@@ -1,9 +1,12 @@
 """One error type, rendered in one place, in Google's `google.rpc.Status` shape.
 
-Code raises an `ApiError` subclass; the HTTP layer renders `http_body()` with the HTTP status as
-`code`, while in-band errors (an `Operation.error`, an inline batch result) use the gRPC number
-(`status()`), and JSONL result lines use the HTTP form without the envelope (`line_error()`), as the
-real service was observed to do.
+Code raises an `ApiError` subclass, and two methods render it, for every surface:
+
+- `http_body()`: the out-of-band envelope of an HTTP error answer, the HTTP status as `code`
+  (`emulator.asgi.requests.error_response` sends it with the status and the error's headers);
+- `status()`: the in-band `google.rpc.Status` of an `Operation.error` and of a batch's error results,
+  the gRPC number as `code`, except in JSONL result files, whose error lines carry the HTTP status
+  (`status(http_code=True)`), as the real service was observed to write them.
 """
 
 from __future__ import annotations
@@ -91,13 +94,11 @@ class ApiError(Exception):
             error["details"] = self.details
         return {"error": error}
 
-    def status(self) -> dict[str, Any]:
-        """The in-band `google.rpc.Status` (gRPC number), without `details` (the SDK types them as strings)."""
-        return {"code": self.code.rpc, "message": self.message, "status": self.code.name}
-
-    def line_error(self) -> dict[str, Any]:
-        """The error object of a JSONL result line: HTTP-style code plus status name."""
-        return {"code": self.code.http, "message": self.message, "status": self.code.name}
+    def status(self, *, http_code: bool = False) -> dict[str, Any]:
+        """The in-band `google.rpc.Status`, without `details` (the SDK types them as strings): the gRPC
+        number as `code`, or the canonical HTTP status with `http_code` (a JSONL result file's lines)."""
+        code = self.code.http if http_code else self.code.rpc
+        return {"code": code, "message": self.message, "status": self.code.name}
 
 
 class InvalidArgument(ApiError):

@@ -15,7 +15,7 @@ import hmac
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from emulator.asgi.requests import JSONResponse, api_key_of
+from emulator.asgi.requests import api_key_of, emulator_of, error_response
 from emulator.config import Settings
 from emulator.errors import ApiError, Code, InvalidArgument, PermissionDenied
 
@@ -83,12 +83,12 @@ class AuthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            settings: Settings = scope["app"].state.emulator.settings
+            connection = HTTPConnection(scope)
+            settings = emulator_of(connection).settings
             if settings.api_keys or settings.control_token:
                 try:
-                    check(HTTPConnection(scope), settings)
+                    check(connection, settings)
                 except ApiError as error:
-                    response = JSONResponse(error.http_body(), status_code=error.http_status)
-                    await response(scope, receive, send)
+                    await error_response(error)(scope, receive, send)
                     return
         await self.app(scope, receive, send)

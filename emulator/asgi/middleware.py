@@ -1,41 +1,41 @@
 """Per-operation ASGI middleware: the request journal, metrics, HTTP faults and response latency.
 
 Wraps each API route (not the control plane), so it knows the operation by name (`batches.get`)
-without parsing URLs. A fault answers before the endpoint runs: an error in Google's shape (with
-`Retry-After` for 429s and `x-goog-upload-status` on upload URLs, which the Python SDK needs), a
-delay, or a dropped connection (headers promising a body that never comes).
+without parsing URLs. A fault answers before the endpoint runs: an error (with `Retry-After` for
+429s and `x-goog-upload-status` on upload URLs, which the Python SDK needs), a delay, or a dropped
+connection (headers promising a body that never comes). Injected errors are rendered by the
+surface's `render` (Google's envelope unless the route says otherwise).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from emulator.asgi.requests import JSONResponse, tenant_of
+from emulator.asgi.requests import emulator_of, error_response, tenant_of
 from emulator.errors import ApiError, Code
 from emulator.faults.rules import HttpFault
 from emulator.observability.logs import note_operation
-from emulator.observability.metrics import Metrics
 
-if TYPE_CHECKING:
-    from emulator.emulator import Emulator
-
+ErrorRenderer = Callable[[ApiError], Response]
 _RESOURCE_PARAMS = {"batch_id": "batches/", "file_id": "files/", "model": "models/"}
 
 
 class OperationMiddleware:
-    def __init__(self, app: ASGIApp, operation: str) -> None:
+    def __init__(self, app: ASGIApp, operation: str, render: ErrorRenderer = error_response) -> None:
         self.app = app
         self.operation = operation
+        self.render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        emulator: Emulator = scope["app"].state.emulator
         connection = HTTPConnection(scope)
+        emulator = emulator_of(connection)
         tenant = tenant_of(connection)
         operation = self.operation
         if operation == "files.upload" and "upload_id" in connection.query_params:
@@ -55,7 +55,7 @@ class OperationMiddleware:
                 status = 0
                 await _drop(send)
             elif fault is not None and fault.code is not None:
-                response = _fault_response(fault, operation)
+                response = self.render(_fault_error(fault, operation))
                 status = response.status_code
                 await response(scope, receive, send)
             else:
@@ -76,7 +76,7 @@ class OperationMiddleware:
         finally:
             resource = _resource(scope.get("path_params"))
             elapsed = time.perf_counter() - started
-            Metrics.of(scope["app"]).observe_request(operation, status, elapsed)
+            emulator.metrics.observe_request(operation, status, elapsed)
             emulator.journal.record(
                 time_us=emulator.clock.now_us(tenant),
                 operation=operation,
@@ -99,16 +99,15 @@ def _resource(params: dict[str, str] | None) -> str | None:
     return None
 
 
-def _fault_response(fault: HttpFault, operation: str) -> JSONResponse:
+def _fault_error(fault: HttpFault, operation: str) -> ApiError:
     code = fault.code or Code.UNAVAILABLE
     message = fault.message or f"Injected fault {fault.id}: {code.name}."
-    error = ApiError(message, code=code, http_status=fault.status)
-    headers = dict(error.headers)
+    headers: dict[str, str] = {}
     if fault.retry_after is not None:
         headers["retry-after"] = f"{fault.retry_after:g}"
     if operation.startswith("files.upload"):
         headers["x-goog-upload-status"] = "final"
-    return JSONResponse(error.http_body(), status_code=error.http_status, headers=headers)
+    return ApiError(message, code=code, http_status=fault.status, headers=headers)
 
 
 async def _drop(send: Send) -> None:

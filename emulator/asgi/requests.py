@@ -1,4 +1,5 @@
-"""HTTP helpers shared by every resource's routes: JSON in and out, the caller's tenant, links.
+"""HTTP helpers shared by every resource's routes: JSON in and out, errors out, the caller's tenant,
+links.
 
 Requests are read leniently (an empty body is `{}`, both casings are accepted by each `wire`
 module); responses are compact lowerCamelCase JSON, always HTTP 200 on success (the Python SDK
@@ -17,7 +18,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from emulator.clock import rfc3339
-from emulator.errors import InvalidArgument
+from emulator.errors import ApiError, InvalidArgument
 from emulator.ids import tenant_for_key
 
 if TYPE_CHECKING:
@@ -33,8 +34,15 @@ class JSONResponse(Response):
         return orjson.dumps(content)
 
 
-def emulator_of(request: Request) -> Emulator:
-    emulator: Emulator = request.app.state.emulator
+def error_response(error: ApiError, body: Any = None) -> JSONResponse:
+    """The one HTTP rendering of an error: its status, its headers, and Google's envelope
+    (`{"error": {"code", "message", "status"}}`), or `body`, a surface's own shape of it."""
+    return JSONResponse(error.http_body() if body is None else body, error.http_status, error.headers)
+
+
+def emulator_of(connection: HTTPConnection) -> Emulator:
+    """The app's `Emulator`: the only thing kept on the app's state (everything else hangs on it)."""
+    emulator: Emulator = connection.app.state.emulator
     return emulator
 
 

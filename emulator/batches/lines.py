@@ -58,7 +58,7 @@ def too_long_line(head: bytes, index: int, ctx: LineContext) -> tuple[bytes, boo
     found = _KEY.search(head) if not ctx.inline else None
     key = orjson.loads(found.group(1)) if found is not None else _MISSING
     error = InvalidArgument(f"Request #{index + 1} is larger than the limit of {ctx.max_line_bytes} bytes.")
-    return _render(ctx, key, _MISSING, "error", error.status() if ctx.inline else error.line_error()), False
+    return _error_line(ctx, key, _MISSING, error), False
 
 
 def answer_line(raw: bytes, index: int, ctx: LineContext) -> tuple[bytes, bool]:
@@ -98,12 +98,11 @@ def answer_line(raw: bytes, index: int, ctx: LineContext) -> tuple[bytes, bool]:
                 raise
             raise InvalidArgument(f"Request #{index + 1} is nested too deeply.") from None
     except ApiError as error:
-        return _render(ctx, key, metadata, "error", error.status() if ctx.inline else error.line_error()), False
+        return _error_line(ctx, key, metadata, error), False
     except Exception:  # a bug in a responder must cost one line, never the batch
         log.exception("answering request #%d of batches/%s failed", index + 1, ctx.batch_id)
         internal = Internal(f"Internal error encountered while answering request #{index + 1}.")
-        shown = internal.status() if ctx.inline else internal.line_error()
-        return _render(ctx, key, metadata, "error", shown), False
+        return _error_line(ctx, key, metadata, internal), False
     return rendered, True
 
 
@@ -141,6 +140,11 @@ def _render(ctx: LineContext, key: Any, metadata: Any, field: str, value: Any) -
     if metadata is not _MISSING and metadata is not None:
         line["metadata"] = metadata
     return orjson.dumps(line)
+
+
+def _error_line(ctx: LineContext, key: Any, metadata: Any, error: ApiError) -> bytes:
+    """An error result: the `google.rpc.Status` of an inline result; a file's lines carry the HTTP code."""
+    return _render(ctx, key, metadata, "error", error.status(http_code=not ctx.inline))
 
 
 def inline_request_line(item: Any, index: int) -> bytes:

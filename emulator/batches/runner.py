@@ -25,7 +25,7 @@ from emulator.batches.pipeline import answer_chunk, truncate, write_answers
 from emulator.batches.pool import MIN_LINES, WorkerPool, default_workers
 from emulator.clock import MICROS, Clock
 from emulator.config import Settings
-from emulator.errors import Code
+from emulator.errors import Code, error_for
 from emulator.faults.book import FaultBook
 from emulator.files.models import File, FileSource, FileState
 from emulator.responder import FileIndex, FileInfo, Responder
@@ -200,7 +200,7 @@ class JobRunner:
             state = machine.fate_state(batch)
             machine.transition(batch, state, step.at_us)
             code = Code.CANCELLED if state is BatchState.CANCELLED else Code[str(batch.fate["code"])]
-            batch.error = {"code": code.rpc, "message": batch.fate["message"], "status": code.name}
+            batch.error = error_for(code, batch.fate["message"]).status()
             if state is not BatchState.CANCELLED:
                 batch.output_offset = batch.lines_done = 0
             await self._finalize(batch, expect=previous)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from emulator.asgi.requests import JSONResponse, emulator_of, read_json, tenant_of
+from emulator.asgi.requests import JSONResponse, Links, emulator_of, read_json, tenant_of
 from emulator.asgi.routing import api_route
 from emulator.generation import wire
 from emulator.generation.service import GenerationService
@@ -19,18 +19,29 @@ DEFAULT_PAGE_SIZE = 50
 
 def _service(request: Request) -> GenerationService:
     emulator = emulator_of(request)
-    return GenerationService(emulator.responder, emulator.files)
+    return GenerationService(emulator.responder, emulator.files, emulator.validator)
+
+
+def _version(request: Request) -> str:
+    """The API version the caller used (`v1beta`), as the real 404s name it."""
+    return Links.of(request).version
 
 
 async def generate_content(request: Request) -> Response:
-    body, model = wire.parse_generate(await read_json(request), request.path_params["model"])
-    return JSONResponse(await _service(request).generate(tenant_of(request), body, model))
+    body, model = await read_json(request), request.path_params["model"]
+    answer = await _service(request).generate_content(
+        tenant_of(request), body, model, method="generateContent", version=_version(request)
+    )
+    return JSONResponse(answer)
 
 
 async def stream_generate_content(request: Request) -> Response:
     """`alt=sse` (what the SDKs ask for): server-sent events; otherwise one JSON array of chunks."""
-    body, model = wire.parse_generate(await read_json(request), request.path_params["model"])
-    chunks = list(wire.stream_chunks(await _service(request).generate(tenant_of(request), body, model)))
+    body, model = await read_json(request), request.path_params["model"]
+    answer = await _service(request).generate_content(
+        tenant_of(request), body, model, method="streamGenerateContent", version=_version(request)
+    )
+    chunks = list(wire.stream_chunks(answer))
     if request.query_params.get("alt") != "sse":
         return JSONResponse(chunks)
 
@@ -42,19 +53,18 @@ async def stream_generate_content(request: Request) -> Response:
 
 
 async def count_tokens(request: Request) -> Response:
-    return JSONResponse(wire.count_tokens(await read_json(request)))
+    body, model = await read_json(request), request.path_params["model"]
+    return JSONResponse(_service(request).count_tokens(body, model, version=_version(request)))
 
 
 async def embed_content(request: Request) -> Response:
-    parsed = wire.parse_embed(await read_json(request), request.path_params["model"])
-    (embedding,) = _service(request).embed([parsed])
-    return JSONResponse(embedding)
+    body, model = await read_json(request), request.path_params["model"]
+    return JSONResponse(_service(request).embed_content(body, model, version=_version(request)))
 
 
 async def batch_embed_contents(request: Request) -> Response:
-    parsed = wire.parse_batch_embed(await read_json(request), request.path_params["model"])
-    answers = _service(request).embed(parsed)
-    return JSONResponse({"embeddings": [answer["embedding"] for answer in answers]})
+    body, model = await read_json(request), request.path_params["model"]
+    return JSONResponse(_service(request).batch_embed_contents(body, model, version=_version(request)))
 
 
 async def list_models(request: Request) -> Response:

@@ -1,23 +1,67 @@
-"""The synchronous model calls: the batch responder, plus the caller's files for `fileData` parts."""
+"""The synchronous model calls: validation, then the batch responder (plus the caller's files for
+`fileData` parts)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
-from emulator.errors import ApiError
+from emulator.errors import ApiError, InvalidArgument
 from emulator.files.service import FilesService
 from emulator.generation import wire
 from emulator.responder import FileInfo, FileLookup, RequestInfo, Responder
+from emulator.validation.validator import Validator
+
+log = logging.getLogger("emulator.validation")
 
 
 class GenerationService:
     """Answers `generateContent` and `embedContent` exactly as a batch line with the same request
-    would be answered (same responder, same `RequestInfo` apart from the line key)."""
+    would be answered (same responder, same `RequestInfo` apart from the line key).
 
-    def __init__(self, responder: Responder, files: FilesService) -> None:
+    The `*_content`/`count_tokens` methods serve the Gemini surface: they validate the body as sent
+    (Google's schema and checks, `validator`) first. `generate` and `embed` take requests already
+    parsed, for the OpenAI-compatible surface, which keeps its own errors."""
+
+    def __init__(self, responder: Responder, files: FilesService, validator: Validator | None = None) -> None:
         self._responder = responder
         self._files = files
+        self._validator = validator or Validator()
+        self.warnings: list[str] = []  # what lenient validation let through in this call
+
+    async def generate_content(
+        self, tenant: str, body: Mapping[str, Any], model: str, *, method: str, version: str
+    ) -> dict[str, Any]:
+        self._warn(self._validator.generate(body, model, method=method, version=version))
+        request, name = wire.parse_generate(body, model)
+        return await self.generate(tenant, request, name)
+
+    def count_tokens(self, body: Mapping[str, Any], model: str, *, version: str) -> dict[str, Any]:
+        self._warn(self._validator.count_tokens(body, model, version=version))
+        return wire.count_tokens(body)
+
+    def embed_content(self, body: Mapping[str, Any], model: str, *, version: str) -> dict[str, Any]:
+        self._warn(self._validator.embed(body, model, version=version))
+        (embedding,) = self.embed([wire.parse_embed(body, model)])
+        return embedding
+
+    def batch_embed_contents(self, body: Mapping[str, Any], model: str, *, version: str) -> dict[str, Any]:
+        validator = self._validator
+        self._warn(validator.schema("BatchEmbedContentsRequest", body))
+        validator.model(model, "batchEmbedContents", version=version)
+        parsed = wire.parse_batch_embed(body, model)
+        if validator.enabled:
+            for index, (request, name) in enumerate(parsed):
+                path = f"requests[{index}]"
+                try:
+                    validator.embed(request, name, method="batchEmbedContents", version=version, path=path)
+                except InvalidArgument as error:
+                    raise InvalidArgument(
+                        error.message.replace("EmbedContentRequest", f"BatchEmbedContentsRequest.{path}")
+                    ) from None
+        answers = self.embed(parsed)
+        return {"embeddings": [answer["embedding"] for answer in answers]}
 
     async def generate(self, tenant: str, request: Mapping[str, Any], model: str) -> dict[str, Any]:
         info = RequestInfo(model=model, files=await self._lookup(tenant, request))
@@ -25,6 +69,11 @@ class GenerationService:
 
     def embed(self, requests: list[tuple[dict[str, Any], str]]) -> list[dict[str, Any]]:
         return [self._responder.embed(request, RequestInfo(model=model)) for request, model in requests]
+
+    def _warn(self, warnings: list[str]) -> None:
+        for warning in warnings:
+            log.warning("lenient validation let through: %s", warning)
+        self.warnings.extend(warnings)
 
     async def _lookup(self, tenant: str, request: Mapping[str, Any]) -> FileLookup | None:
         """Resolve every uploaded file the request names before the (synchronous) responder runs."""

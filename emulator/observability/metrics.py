@@ -1,8 +1,8 @@
 """`GET /_emulator/metrics`: the emulator's counters in Prometheus text format (version 0.0.4).
 
-Request counters are kept as requests are served (the per-operation middleware calls
-`Metrics.observe_request`); everything about batches is read from the store when scraped, so it is
-right after a restart too:
+Request counters are kept, on the emulator, as requests are served (the per-operation middleware
+calls `emulator.metrics.observe_request`); everything about batches is read from the store when
+scraped, so it is right after a restart too:
 
 - `gemini_emulator_requests_total{operation,status}` and `..._request_duration_seconds` (a summary):
   API requests by Google method id (`batches.create`) and HTTP status (`dropped` for an injected
@@ -22,17 +22,14 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator import __version__
+from emulator.asgi.requests import emulator_of
 from emulator.batches.models import BatchState
 from emulator.storage.port import Store
-
-if TYPE_CHECKING:
-    from emulator.emulator import Emulator
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 RATE_WINDOW = 60.0  # seconds of scrapes the processing rate is measured over
@@ -41,22 +38,13 @@ PREFIX = "gemini_emulator_"
 
 @dataclass
 class Metrics:
-    """One emulator app's counters. `Metrics.of(app)` finds (or makes) the app's own."""
+    """One emulator's counters (`emulator.metrics`)."""
 
     started: float = field(default_factory=time.time)
     requests: Counter[tuple[str, str]] = field(default_factory=Counter)
     durations: dict[str, list[float]] = field(default_factory=dict)  # operation -> [sum, count]
     _lines: dict[str, tuple[int, int]] = field(default_factory=dict)  # batch -> most (ok, failed) seen
     _samples: deque[tuple[float, int]] = field(default_factory=deque)  # (monotonic time, lines total)
-
-    @classmethod
-    def of(cls, app: Any) -> Metrics:
-        """The metrics kept on a Starlette app's state (one app, one emulator, one set of counters)."""
-        found = getattr(app.state, "metrics", None)
-        if not isinstance(found, Metrics):
-            found = cls()
-            app.state.metrics = found
-        return found
 
     def observe_request(self, operation: str, status: int, seconds: float) -> None:
         self.requests[(operation, str(status) if status else "dropped")] += 1
@@ -167,6 +155,6 @@ def _number(value: float) -> str:
 
 async def metrics(request: Request) -> Response:
     """Prometheus text format; see this module's docstring for what each metric means."""
-    emulator: Emulator = request.app.state.emulator
-    text = await Metrics.of(request.app).render(emulator.store)
+    emulator = emulator_of(request)
+    text = await emulator.metrics.render(emulator.store)
     return Response(text, media_type=CONTENT_TYPE)

@@ -23,12 +23,7 @@ FILE_PAGE = (10000, 10000)
 
 
 def _service(request: Request) -> OpenAIService:
-    emulator = emulator_of(request)
-    service: OpenAIService | None = getattr(request.app.state, "openai", None)
-    if service is None or service.emulator is not emulator:
-        service = OpenAIService(emulator)
-        request.app.state.openai = service
-    return service
+    return emulator_of(request).openai
 
 
 def _limit(request: Request, page: tuple[int, int]) -> int:

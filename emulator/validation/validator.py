@@ -1,0 +1,121 @@
+"""`Validator`: what the model endpoints and batch lines call before anything answers a request.
+
+One value per emulator (it travels to the batch workers with a line's context, and pickles as its
+settings and catalogue; the schema is compiled once per process on first use). Modes:
+- `strict` (the default, like the real API): schema violations and failed checks are refused.
+- `lenient`: unknown field names are let through and reported as warnings (the caller logs them
+  and notes them in the request journal); every other problem is still refused.
+- `off`: no body validation at all (the emulator before issue 16). Unknown models are governed by
+  `allow_unknown_models` alone, in every mode.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.errors import InvalidArgument
+from emulator.generation.catalogue import DEFAULT_CATALOGUE, Catalogue, model_name
+from emulator.validation import checks
+
+MODES = ("strict", "lenient", "off")
+_BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
+log = logging.getLogger("emulator.validation")
+
+
+@dataclass(frozen=True, slots=True)
+class Validator:
+    mode: str = "strict"
+    allow_unknown_models: bool = False
+    catalogue: Catalogue = field(default=DEFAULT_CATALOGUE, compare=False)
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode != "off"
+
+    def model(self, model: str, method: str, *, version: str = "v1beta") -> dict[str, Any] | None:
+        """The catalogue entry of `model` for `method` (None: unknown but allowed), or the 404."""
+        return self.catalogue.require(model, method, version=version, allow_unknown=self.allow_unknown_models)
+
+    def schema(self, message: str, body: Any, *, path: str = "") -> list[str]:
+        """Check `body` as the v1beta `message` (a short name); raise the 400 Google's JSON front end
+        gives, listing every violation. Returns the warnings lenient mode let through. `path`
+        prefixes every field path (an inline batch request's place in the create call)."""
+        if self.mode == "off":
+            return []
+        from emulator.validation import schema, walk  # the schema loads on first validation
+
+        try:
+            violations = walk.check(body, schema.message(message), path)
+        except RecursionError:
+            raise InvalidArgument("Invalid JSON payload received. The request is nested too deeply.") from None
+        if not violations:
+            return []
+        if self.mode == "lenient":
+            warnings = [v.description for v in violations if v.unknown]
+            violations = [v for v in violations if not v.unknown]
+            if not violations:
+                return warnings
+        raise invalid(violations)
+
+    def generate(
+        self,
+        body: Mapping[str, Any],
+        model: str,
+        *,
+        method: str = "generateContent",
+        version: str = "v1beta",
+        path: str = "",
+    ) -> list[str]:
+        """A `GenerateContentRequest` for `model`: the model, the schema, then the semantic checks."""
+        warnings = self.schema("GenerateContentRequest", body, path=path)  # the JSON front end comes first
+        info = self.model(model, method, version=version)
+        if self.enabled:
+            checks.generate(body, model_name(model), info, self._limits(info))
+        return warnings
+
+    def embed(
+        self,
+        body: Mapping[str, Any],
+        model: str,
+        *,
+        method: str = "embedContent",
+        version: str = "v1beta",
+        path: str = "",
+    ) -> list[str]:
+        warnings = self.schema("EmbedContentRequest", body, path=path)
+        info = self.model(model, method, version=version)
+        if self.enabled:
+            checks.embed(body, info, self._limits(info))
+        return warnings
+
+    def count_tokens(self, body: Mapping[str, Any], model: str, *, version: str = "v1beta") -> list[str]:
+        warnings = self.schema("CountTokensRequest", body)
+        self.model(model, "countTokens", version=version)
+        if self.enabled:
+            inner = checks.pick(body, "generateContentRequest", "generate_content_request")
+            if isinstance(inner, Mapping):
+                checks.contents(inner.get("contents"), "CountTokensRequest.generate_content_request")
+            else:
+                checks.contents(body.get("contents"), "CountTokensRequest")
+        return warnings
+
+    def _limits(self, info: Mapping[str, Any] | None) -> Mapping[str, Any]:
+        return self.catalogue.limits.get(info["name"], {}) if info is not None else {}
+
+
+def invalid(violations: list[Any]) -> InvalidArgument:
+    """Google's 400 for schema violations: the descriptions joined by newlines, and a
+    `google.rpc.BadRequest` detail with one `fieldViolations` entry each."""
+    field_violations = []
+    for violation in violations:
+        entry = {"field": violation.field, "description": violation.description}
+        if not violation.field:
+            del entry["field"]
+        field_violations.append(entry)
+    return InvalidArgument(
+        "\n".join(v.description for v in violations),
+        details=[{"@type": _BAD_REQUEST, "fieldViolations": field_violations}],
+    )
