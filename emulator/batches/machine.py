@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from emulator.batches.models import Batch, BatchState
+from emulator.batches.models import Batch, BatchState, Outcome
 from emulator.errors import FailedPrecondition
 
 S = BatchState
@@ -55,7 +55,7 @@ def fate_line_limit(batch: Batch) -> int:
     if batch.fate is None:
         return batch.request_count
     # The tolerance keeps a fraction taken from a line count (3 / 10 * 10) on that line.
-    return min(batch.request_count, math.ceil(float(batch.fate["at"]) * batch.request_count - 1e-9))
+    return min(batch.request_count, math.ceil(batch.fate.at * batch.request_count - 1e-9))
 
 
 def lines_due(batch: Batch, now_us: int) -> int:
@@ -81,11 +81,11 @@ def next_step(batch: Batch, now_us: int, expiry_us: int, max_lines: int) -> Step
         return Step(kind, when) if now_us >= when else Step("wait", when)
 
     fate = batch.fate
-    if fate is not None and fate["outcome"] == "STUCK":  # queued until it expires (a production quirk)
+    if fate is not None and fate.outcome is Outcome.STUCK:  # queued until it expires (a production quirk)
         return Step("expire", expires) if now_us >= expires else Step("wait", expires)
     if batch.state is S.PENDING:
         start = batch.create_us + batch.queue_us
-        if fate is not None and float(fate["at"]) == 0 and fate["outcome"] != "HANG":
+        if fate is not None and fate.at == 0 and fate.outcome is not Outcome.HANG:
             return at_or_wait("fate", start)
         return at_or_wait("start", start)
     assert batch.start_us is not None
@@ -96,12 +96,15 @@ def next_step(batch: Batch, now_us: int, expiry_us: int, max_lines: int) -> Step
             return Step("answer", now_us, due)
         return at_or_wait("answer", batch.start_us + (batch.lines_done + 1) * batch.latency_us)
     if fate is not None:
-        if fate["outcome"] == "HANG":
+        if fate.outcome is Outcome.HANG:
             return at_or_wait("fate", expires)
         return at_or_wait("fate", batch.start_us + limit * batch.latency_us)
     return at_or_wait("finish", batch.start_us + batch.request_count * batch.latency_us + batch.overhead_us)
 
 
 def fate_state(batch: Batch) -> BatchState:
+    """The state a batch's fate moves it to when it strikes (a HANG or STUCK one never strikes)."""
     assert batch.fate is not None
-    return BatchState("BATCH_STATE_" + str(batch.fate["outcome"]))
+    state = batch.fate.outcome.state
+    assert state is not None, f"a {batch.fate.outcome} fate never strikes"
+    return state

@@ -1,10 +1,13 @@
-"""The batch resource: its states, counters and where its input and output live."""
+"""The batch resource: its states, counters and where its input and output live; the fate a job
+fault decides for it (`Fate`, `Outcome`) and the names of the production quirks it may carry."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from emulator.errors import Code
 
 
 class BatchState(StrEnum):
@@ -26,6 +29,56 @@ TERMINAL_STATES = frozenset({BatchState.SUCCEEDED, BatchState.FAILED, BatchState
 class BatchKind(StrEnum):
     GENERATE = "generate"
     EMBED = "embed"
+
+
+class Outcome(StrEnum):
+    """How a batch ends when a job fault (or a quirk, or the control plane) decides it."""
+
+    FAILED = "FAILED"
+    EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
+    HANG = "HANG"  # stays RUNNING until it expires
+    NONE = "NONE"  # a job rule that only sets timing: the batch gets no fate
+    STUCK = "STUCK"  # stays PENDING until it expires (the `stuck-then-expired` quirk; never a rule's)
+
+    @property
+    def state(self) -> BatchState | None:
+        """The terminal state the outcome moves a batch to when it strikes (None: it never strikes)."""
+        return _OUTCOME_STATES.get(self)
+
+
+_OUTCOME_STATES = {
+    Outcome.FAILED: BatchState.FAILED,
+    Outcome.EXPIRED: BatchState.EXPIRED,
+    Outcome.CANCELLED: BatchState.CANCELLED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Fate:
+    """A batch's end, decided when it is created and kept with it, so a restart keeps it too: the
+    outcome strikes after the fraction `at` of its lines is answered (0: before it starts)."""
+
+    outcome: Outcome
+    at: float
+    code: Code = Code.INTERNAL
+    message: str = ""
+    rule: str = ""  # the job rule's id, "forced" (the control plane) or "quirk"
+
+
+STUCK_FATE = Fate(Outcome.STUCK, 0.0, rule="quirk")  # what `stuck-then-expired` gives a batch
+
+
+class QuirkName(StrEnum):
+    """The production quirks a quirk rule can give a batch (docs/production.md)."""
+
+    STUCK_THEN_EXPIRED = "stuck-then-expired"
+    INLINE_OUT_OF_ORDER = "inline-out-of-order"
+    INLINE_METADATA_DROPPED = "inline-metadata-dropped"
+    SUCCEEDED_BEFORE_OUTPUT = "succeeded-before-output"
+    LATE_COMPLETION_AFTER_CANCEL = "late-completion-after-cancel"
+    OUTPUT_DISCARDED_AFTER = "output-discarded-after"
+    SMALL_FILE_BATCH_INLINE_OUTPUT = "small-file-batch-inline-output"
 
 
 @dataclass(slots=True)
@@ -60,11 +113,11 @@ class Batch:
     queue_us: int = 0
     latency_us: int = 0
     overhead_us: int = 0
-    fate: dict[str, Any] | None = None  # a job fault decided at creation: outcome, at, code, message
-    quirks: list[dict[str, Any]] | None = None  # production quirks (name + parameters), and their state
+    fate: Fate | None = None  # a job fault decided at creation
+    quirks: list[dict[str, Any]] | None = None  # production quirks (a QuirkName + parameters), and their state
     extra: dict[str, Any] | None = None  # what another API surface keeps with the batch (OpenAI metadata)
 
-    def quirk(self, name: str) -> dict[str, Any] | None:
+    def quirk(self, name: QuirkName) -> dict[str, Any] | None:
         return next((q for q in self.quirks or () if q["name"] == name), None)
 
     @property

@@ -11,7 +11,7 @@ import dataclasses
 
 import orjson
 
-from emulator.batches.models import Batch, BatchState
+from emulator.batches.models import Batch, BatchState, QuirkName
 from emulator.errors import Cancelled
 from emulator.ids import derive_rng
 
@@ -19,23 +19,23 @@ MICROS = 1_000_000
 
 
 def starts_stuck(quirks: list[dict[str, object]]) -> bool:
-    return any(q["name"] == "stuck-then-expired" for q in quirks)
+    return any(q["name"] == QuirkName.STUCK_THEN_EXPIRED for q in quirks)
 
 
 def swallows_cancel(batch: Batch) -> bool:
     """`late-completion-after-cancel`: a cancel of a PENDING batch is shown, but the batch goes on."""
-    return batch.quirk("late-completion-after-cancel") is not None and batch.state is BatchState.PENDING
+    return batch.quirk(QuirkName.LATE_COMPLETION_AFTER_CANCEL) is not None and batch.state is BatchState.PENDING
 
 
 def inline_output_instead_of_file(batch: Batch) -> bool:
     """`small-file-batch-inline-output`: a small file batch comes back with inline results."""
-    quirk = batch.quirk("small-file-batch-inline-output")
+    quirk = batch.quirk(QuirkName.SMALL_FILE_BATCH_INLINE_OUTPUT)
     return quirk is not None and not batch.inline and batch.request_count <= float(quirk["max_requests"])
 
 
 def output_age_limit_us(batch: Batch) -> int | None:
     """`output-discarded-after`: how long after the end outputs stay readable."""
-    quirk = batch.quirk("output-discarded-after")
+    quirk = batch.quirk(QuirkName.OUTPUT_DISCARDED_AFTER)
     return round(float(quirk["seconds"]) * MICROS) if quirk is not None else None
 
 
@@ -46,14 +46,14 @@ def shown(
     finished."""
     if not batch.quirks:
         return batch, inline_output
-    cancel = batch.quirk("late-completion-after-cancel")
+    cancel = batch.quirk(QuirkName.LATE_COMPLETION_AFTER_CANCEL)
     if cancel is not None and "cancelled_us" in cancel and not batch.state.terminal:
         at = int(cancel["cancelled_us"])
         error = Cancelled(f"Batch {batch.name} was cancelled.").status()
         return dataclasses.replace(batch, state=BatchState.CANCELLED, end_us=at, update_us=at, error=error), None
     if batch.state is not BatchState.SUCCEEDED:
         return batch, inline_output
-    early = batch.quirk("succeeded-before-output")
+    early = batch.quirk(QuirkName.SUCCEEDED_BEFORE_OUTPUT)
     if early is not None:
         seconds = round(float(early["seconds"]) * MICROS)
         if polls <= int(early["polls"]) or (batch.end_us is not None and now_us < batch.end_us + seconds):
@@ -66,9 +66,9 @@ def shown(
     lines = inline_output.splitlines()
     if inline_output_instead_of_file(batch):
         lines = [_as_inline_item(line) for line in lines]
-    if batch.quirk("inline-metadata-dropped") is not None:
+    if batch.quirk(QuirkName.INLINE_METADATA_DROPPED) is not None:
         lines = [_without_metadata(line) for line in lines]
-    order = batch.quirk("inline-out-of-order")
+    order = batch.quirk(QuirkName.INLINE_OUT_OF_ORDER)
     if order is not None and len(lines) >= float(order["min_requests"]):
         derive_rng(seed, "out-of-order", batch.id).shuffle(lines)
     return batch, b"\n".join(lines)

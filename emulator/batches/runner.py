@@ -199,8 +199,8 @@ class JobRunner:
             assert batch.fate is not None
             state = machine.fate_state(batch)
             machine.transition(batch, state, step.at_us)
-            code = Code.CANCELLED if state is BatchState.CANCELLED else Code[str(batch.fate["code"])]
-            batch.error = error_for(code, batch.fate["message"]).status()
+            code = Code.CANCELLED if state is BatchState.CANCELLED else batch.fate.code
+            batch.error = error_for(code, batch.fate.message).status()
             if state is not BatchState.CANCELLED:
                 batch.output_offset = batch.lines_done = 0
             await self._finalize(batch, expect=previous)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from emulator.batches import machine, quirks
 from emulator.batches.lines import model_name
-from emulator.batches.models import Batch, BatchState, CreateBatch
+from emulator.batches.models import STUCK_FATE, Batch, BatchState, CreateBatch, Fate, Outcome, QuirkName
 from emulator.batches.pipeline import count_requests
 from emulator.batches.runner import JobRunner
 from emulator.clock import MICROS, VirtualClock
@@ -144,7 +144,7 @@ class BatchesService:
             ),
         )
         if batch.fate is None and quirks.starts_stuck(batch.quirks or []):
-            batch.fate = {"outcome": "STUCK", "at": 0.0, "code": "INTERNAL", "message": "", "rule": "quirk"}
+            batch.fate = STUCK_FATE
         await self._store.insert_batch(batch)
         self._runner.wake()
         return BatchView(batch)
@@ -164,7 +164,7 @@ class BatchesService:
             if batch.state.terminal:
                 return
             if quirks.swallows_cancel(batch):  # shown as CANCELLED, but it goes on and finishes
-                late = batch.quirk("late-completion-after-cancel")
+                late = batch.quirk(QuirkName.LATE_COMPLETION_AFTER_CANCEL)
                 assert late is not None
                 late.setdefault("cancelled_us", self._clock.now_us(tenant))
                 await self._store.save_quirks(batch)
@@ -201,17 +201,12 @@ class BatchesService:
             batch.latency_us = batch.overhead_us = 0
             batch.fate = None
         elif state is BatchState.RUNNING:
-            batch.fate = {"outcome": "HANG", "at": 1.0, "code": "INTERNAL", "message": "", "rule": "forced"}
+            batch.fate = Fate(Outcome.HANG, 1.0, rule="forced")
         elif state in (BatchState.FAILED, BatchState.EXPIRED, BatchState.CANCELLED):
             done = batch.lines_done / batch.request_count if batch.request_count else 0.0
             batch.latency_us = 0
-            batch.fate = {
-                "outcome": state.removeprefix("BATCH_STATE_"),
-                "at": done,
-                "code": "INTERNAL",
-                "message": f"The batch was forced to {state.removeprefix('BATCH_STATE_')}.",
-                "rule": "forced",
-            }
+            outcome = Outcome(state.removeprefix("BATCH_STATE_"))
+            batch.fate = Fate(outcome, done, message=f"The batch was forced to {outcome}.", rule="forced")
         else:
             raise InvalidArgument(f"A batch cannot be forced back to {state}.")
         if not await self._store.save_batch(batch, expected):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import collections
 from typing import Any
 
+from emulator.batches.models import Fate, Outcome
 from emulator.errors import Code
 from emulator.faults.rules import FaultPolicy, HttpFault, JobFault, LineFault, Span
 from emulator.ids import derive_rng
@@ -125,17 +126,16 @@ class FaultBook:
         return tuple(rule for rule in self.policy.line if rule.api_key in (None, tenant))
 
 
-def fate_of(rule: JobFault | None) -> dict[str, Any] | None:
+_MESSAGES = {
+    Outcome.FAILED: "The batch failed: an injected job fault.",
+    Outcome.CANCELLED: "The batch was cancelled.",
+    Outcome.EXPIRED: "The batch expired.",
+    Outcome.HANG: "",
+}
+
+
+def fate_of(rule: JobFault | None) -> Fate | None:
     """What a job rule decides for a batch's end, recorded on the batch so restarts keep it."""
-    if rule is None or rule.outcome == "NONE":
+    if rule is None or rule.outcome is Outcome.NONE:
         return None
-    message = (
-        rule.message
-        or {
-            "FAILED": "The batch failed: an injected job fault.",
-            "CANCELLED": "The batch was cancelled.",
-            "EXPIRED": "The batch expired.",
-            "HANG": "",
-        }[rule.outcome]
-    )
-    return {"outcome": rule.outcome, "at": rule.at, "code": rule.code.name, "message": message, "rule": rule.id}
+    return Fate(rule.outcome, rule.at, rule.code, rule.message or _MESSAGES[rule.outcome], rule.id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from emulator.batches.models import Outcome, QuirkName
 from emulator.casing import to_camel
 from emulator.errors import Code, InvalidArgument
 from emulator.faults.rules import (
@@ -139,7 +140,7 @@ def parse_job_fault(raw: dict[str, Any], rule_id: str, tenant_of_key: Any) -> Jo
     code = _code(f["status"], f"{what}.status")[0] if "status" in f else Code.INTERNAL
     return JobFault(
         id=str(f.get("id", rule_id)),
-        outcome=outcome,
+        outcome=Outcome(outcome),
         at=_number(f.get("at", 0), f"{what}.at", high=1),
         display_name=str(f["displayName"]) if "displayName" in f else None,
         model=str(f["model"]) if "model" in f else None,
@@ -181,9 +182,10 @@ def parse_line_fault(raw: dict[str, Any], rule_id: str, tenant_of_key: Any) -> L
 
 def parse_quirk(raw: dict[str, Any], rule_id: str, tenant_of_key: Any) -> QuirkRule:
     what = f"quirk {rule_id}"
-    name = str(raw.get("name", ""))
-    if name not in QUIRKS:
-        raise InvalidArgument(f"{what}.name: {name!r} is not one of {', '.join(QUIRKS)}.")
+    given = str(raw.get("name", ""))
+    if given not in QUIRKS:
+        raise InvalidArgument(f"{what}.name: {given!r} is not one of {', '.join(QUIRKS)}.")
+    name = QuirkName(given)
     params = dict(QUIRKS[name])
     f = _normalized(raw, {"id", "name", "displayName", "model", "batch", "apiKey", *map(to_camel, params)}, what)
     for param in params:

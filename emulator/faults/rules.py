@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from emulator.batches.models import Outcome, QuirkName
 from emulator.casing import to_camel
 from emulator.errors import Code, InvalidArgument
 
@@ -97,7 +98,8 @@ class HttpFault:
         return fnmatch.fnmatchcase(operation, self.operation) and self.api_key in (None, tenant)
 
 
-JOB_OUTCOMES = ("FAILED", "EXPIRED", "CANCELLED", "HANG", "NONE")  # NONE: only the rule's timing applies
+# What a job rule may ask for (NONE: only the rule's timing applies); STUCK comes from a quirk only.
+JOB_OUTCOMES = tuple(outcome for outcome in Outcome if outcome is not Outcome.STUCK)
 JOB_TIMING = ("queue_delay", "request_latency", "batch_overhead")
 
 
@@ -106,7 +108,7 @@ class JobFault:
     """End matching new batches FAILED, EXPIRED or CANCELLED, or hang them, and/or time them."""
 
     id: str
-    outcome: str = "FAILED"
+    outcome: Outcome = Outcome.FAILED
     at: float = 0.0  # fraction of the lines answered first; 0 means before the batch starts
     display_name: str | None = None
     model: str | None = None
@@ -146,14 +148,14 @@ class LineFault:
 
 
 # The production behaviours of docs/wire.md §6, on demand (see docs/production.md), with their parameters.
-QUIRKS: dict[str, dict[str, float]] = {
-    "stuck-then-expired": {},
-    "inline-out-of-order": {"min_requests": 0},
-    "inline-metadata-dropped": {},
-    "succeeded-before-output": {"polls": 3, "seconds": 0},
-    "late-completion-after-cancel": {},
-    "output-discarded-after": {"seconds": 48 * 3600},
-    "small-file-batch-inline-output": {"max_requests": 10},
+QUIRKS: dict[QuirkName, dict[str, float]] = {
+    QuirkName.STUCK_THEN_EXPIRED: {},
+    QuirkName.INLINE_OUT_OF_ORDER: {"min_requests": 0},
+    QuirkName.INLINE_METADATA_DROPPED: {},
+    QuirkName.SUCCEEDED_BEFORE_OUTPUT: {"polls": 3, "seconds": 0},
+    QuirkName.LATE_COMPLETION_AFTER_CANCEL: {},
+    QuirkName.OUTPUT_DISCARDED_AFTER: {"seconds": 48 * 3600},
+    QuirkName.SMALL_FILE_BATCH_INLINE_OUTPUT: {"max_requests": 10},
 }
 
 
@@ -162,7 +164,7 @@ class QuirkRule:
     """A production quirk for the batches it matches (by model, display name, batch name, key)."""
 
     id: str
-    name: str
+    name: QuirkName
     display_name: str | None = None
     model: str | None = None
     batch: str | None = None

@@ -24,7 +24,8 @@ from typing import Any
 
 import aiosqlite
 
-from emulator.batches.models import Batch, BatchKind, BatchState
+from emulator.batches.models import Batch, BatchKind, BatchState, Fate, Outcome, QuirkName
+from emulator.errors import Code
 from emulator.files.models import File, FileSource, FileState, UploadSession
 
 SCHEMA_VERSION = 1
@@ -132,7 +133,7 @@ def _batch_row(batch: Batch) -> dict[str, Any]:
     row["finalized"] = int(batch.finalized)
     row["webhook"] = json.dumps(batch.webhook) if batch.webhook is not None else None
     row["error"] = json.dumps(batch.error) if batch.error is not None else None
-    row["fate"] = json.dumps(batch.fate) if batch.fate is not None else None
+    row["fate"] = json.dumps(_fate_json(batch.fate)) if batch.fate is not None else None
     row["quirks"] = json.dumps(batch.quirks) if batch.quirks else None
     row["extra"] = json.dumps(batch.extra) if batch.extra is not None else None
     return row
@@ -145,10 +146,30 @@ def _batch(row: Any) -> tuple[int, Batch]:
     values["finalized"] = bool(values["finalized"])
     values["webhook"] = json.loads(values["webhook"]) if values["webhook"] else None
     values["error"] = json.loads(values["error"]) if values["error"] else None
-    values["fate"] = json.loads(values["fate"]) if values["fate"] else None
-    values["quirks"] = json.loads(values["quirks"]) if values["quirks"] else None
+    values["fate"] = _fate(json.loads(values["fate"])) if values["fate"] else None
+    values["quirks"] = [_quirk(q) for q in json.loads(values["quirks"])] if values["quirks"] else None
     values["extra"] = json.loads(values["extra"]) if values["extra"] else None
     return row[-1], Batch(**values)
+
+
+def _fate_json(fate: Fate) -> dict[str, Any]:
+    return {
+        "outcome": str(fate.outcome),
+        "at": fate.at,
+        "code": fate.code.name,
+        "message": fate.message,
+        "rule": fate.rule,
+    }
+
+
+def _fate(raw: dict[str, Any]) -> Fate:
+    return Fate(
+        Outcome(raw["outcome"]), float(raw["at"]), Code[raw["code"]], str(raw["message"]), str(raw.get("rule", ""))
+    )
+
+
+def _quirk(raw: dict[str, Any]) -> dict[str, Any]:
+    return {**raw, "name": QuirkName(raw["name"])}
 
 
 class SqliteStore:
@@ -248,7 +269,8 @@ class SqliteStore:
     async def get_file(self, tenant: str, file_id: str, alive_at: int | None = None) -> File | None:
         """A tenant's file; with `alive_at`, only if it has not expired by then."""
         row = await self._read_one(
-            SELECT_FILE + " WHERE id = ? AND tenant = ? AND expire_us > ?", (file_id, tenant, alive_at or -1)
+            SELECT_FILE + " WHERE id = ? AND tenant = ? AND expire_us > ?",
+            (file_id, tenant, -1 if alive_at is None else alive_at),
         )
         return _file(row) if row else None
 
@@ -259,7 +281,7 @@ class SqliteStore:
         async with self._lock:
             rows = await self._all(
                 SELECT_FILE_SEQ + " WHERE tenant = ? AND seq < ? AND expire_us > ? ORDER BY seq DESC LIMIT ?",
-                (tenant, before_seq if before_seq is not None else 2**62, alive_at or -1, limit),
+                (tenant, before_seq if before_seq is not None else 2**62, -1 if alive_at is None else alive_at, limit),
             )
         return [(row[-1], _file(row[:-1])) for row in rows]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulator.batches import machine
-from emulator.batches.models import Batch, BatchState
+from emulator.batches.models import Batch, BatchState, Outcome
 from emulator.clock import MICROS, Clock, rfc3339
 from emulator.files.models import TEXT_APPLICATION_TYPES, File
 from emulator.ids import ANONYMOUS, tenant_for_key
@@ -129,15 +129,16 @@ def timeline(batch: Batch, expiry_s: float) -> list[Event]:
         events.append(Event(_ENDED[batch.state], batch.state, batch.end_us, detail=detail))
         return events
     start = batch.start_us if batch.start_us is not None else batch.create_us + batch.queue_us
-    if fate is not None:
-        outcome = str(fate["outcome"])
-        rule = f"job fault rule {fate.get('rule')}"
-        if outcome == "HANG":
+    if fate is not None and fate.outcome is Outcome.STUCK:
+        pass  # queued until it expires (a production quirk): only the expiry below is due
+    elif fate is not None:
+        rule = f"job fault rule {fate.rule}"
+        if fate.outcome is Outcome.HANG:
             if batch.start_us is None:
                 events.append(Event("Starts", BatchState.RUNNING, start, scheduled=True))
             events.append(Event("Hangs until it expires", BatchState.RUNNING, start, scheduled=True, detail=rule))
         else:
-            if batch.start_us is None and float(fate["at"]) > 0:
+            if batch.start_us is None and fate.at > 0:
                 events.append(Event("Starts", BatchState.RUNNING, start, scheduled=True))
             at = start + machine.fate_line_limit(batch) * batch.latency_us
             state = machine.fate_state(batch)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from emulator.batches import machine
 from emulator.batches.machine import Step
-from emulator.batches.models import Batch, BatchKind, BatchState
+from emulator.batches.models import Batch, BatchKind, BatchState, Fate, Outcome
 from emulator.casing import camelize, to_camel
 from emulator.errors import FailedPrecondition, InvalidArgument, NotFound, file_not_found
 from emulator.files.models import file_id_from_name, normalize_mime_type
@@ -72,13 +72,13 @@ def test_unfinished_batches_expire_at_48_hours_and_finished_ones_do_not() -> Non
 
 
 def test_job_faults_strike_after_their_fraction_of_lines() -> None:
-    batch = new_batch(latency_us=1_000, fate={"outcome": "FAILED", "at": 0.3, "code": "INTERNAL", "message": "x"})
+    batch = new_batch(latency_us=1_000, fate=Fate(Outcome.FAILED, 0.3, message="x"))
     machine.transition(batch, BatchState.RUNNING, 1_000_000)
     assert machine.next_step(batch, 5_000_000, 10**12, 100) == Step("answer", 5_000_000, 3)
     batch.lines_done = 3
     assert machine.next_step(batch, 5_000_000, 10**12, 100) == Step("fate", 1_003_000)
     assert machine.fate_state(batch) is BatchState.FAILED
-    hang = new_batch(fate={"outcome": "HANG", "at": 1.0, "code": "INTERNAL", "message": ""})
+    hang = new_batch(fate=Fate(Outcome.HANG, 1.0))
     machine.transition(hang, BatchState.RUNNING, 1_000_000)
     hang.lines_done = 10
     assert machine.next_step(hang, 5_000_000, 10**9, 100) == Step("wait", 10**9 + 1_000_000)
