@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -29,11 +29,26 @@ from emulator.casing import pick
 from emulator.config import ConfigError, read_document
 from emulator.errors import ApiError, InvalidArgument
 from emulator.files.models import file_id_from_name
-from emulator.files.service import UploadStart, UploadStep
 from emulator.ids import ANONYMOUS, tenant_for_key
 
 if TYPE_CHECKING:
-    from emulator.emulator import Emulator
+    from emulator.batches.service import BatchesService
+    from emulator.files.service import FilesService
+    from emulator.storage.blobs import BlobStore
+    from emulator.storage.port import Store
+
+
+class Services(Protocol):
+    """What seeding works through: the store and blobs, the files and batches services."""
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def blobs(self) -> BlobStore: ...
+    @property
+    def files(self) -> FilesService: ...
+    @property
+    def batches(self) -> BatchesService: ...
 
 
 _BATCH_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -46,49 +61,41 @@ def _owner(item: dict[str, Any], default: str) -> str:
     return tenant_for_key(str(key)) if key else default
 
 
-async def _one_chunk(data: bytes) -> Any:
-    yield data
-
-
-async def import_state(emulator: Emulator, body: dict[str, Any]) -> dict[str, list[str]]:
+async def import_state(services: Services, body: dict[str, Any]) -> dict[str, list[str]]:
     """Create what the document describes; returns the names created and skipped."""
     default = _owner(body, ANONYMOUS)
     created: list[str] = []
     skipped: list[str] = []
+    for section in ("files", "batches"):
+        items = body.get(section) or []
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise InvalidArgument(f"{section} must be a list of objects.")
     for item in body.get("files") or []:
-        name = await _seed_file(emulator, item, _owner(item, default))
+        name = await _seed_file(services, item, _owner(item, default))
         (created if name else skipped).append(name or str(pick(item, "name")))
     for item in body.get("batches") or []:
-        name = await _seed_batch(emulator, item, _owner(item, default))
+        name = await _seed_batch(services, item, _owner(item, default))
         (created if name else skipped).append(name or str(pick(item, "name")))
     return {"created": created, "skipped": skipped}
 
 
-async def _seed_file(emulator: Emulator, item: dict[str, Any], tenant: str) -> str | None:
+async def _seed_file(services: Services, item: dict[str, Any], tenant: str) -> str | None:
     name = pick(item, "name")
     if not isinstance(name, str):
         raise InvalidArgument("Each seeded file needs a name such as files/abc123.")
     file_id = file_id_from_name(name)
-    if await emulator.store.file_id_taken(tenant, file_id):
+    if await services.store.file_id_taken(tenant, file_id):
         return None
     if pick(item, "base64") is not None:
         data = base64.b64decode(str(pick(item, "base64")))
     else:
         data = str(pick(item, "text", "")).encode()
-    start = UploadStart(
-        total_bytes=len(data),
-        mime_type=pick(item, "mimeType", "application/jsonl"),
-        display_name=pick(item, "displayName"),
-        name=name,
-        file_name=None,
-    )
-    session = await emulator.files.start_upload(tenant, start)
-    step = UploadStep(upload=True, finalize=True, query=False, cancel=False, offset=0)
-    await emulator.files.upload(session.id, step, _one_chunk(data))
+    mime_type = pick(item, "mimeType", "application/jsonl")
+    await services.files.create(tenant, data, mime_type=mime_type, display_name=pick(item, "displayName"), name=name)
     return f"files/{file_id}"
 
 
-async def _seed_batch(emulator: Emulator, item: dict[str, Any], tenant: str) -> str | None:
+async def _seed_batch(services: Services, item: dict[str, Any], tenant: str) -> str | None:
     name = pick(item, "name")
     batch_id = str(name).removeprefix("batches/") if name else None
     if batch_id is not None and not _BATCH_ID.match(batch_id):
@@ -96,7 +103,7 @@ async def _seed_batch(emulator: Emulator, item: dict[str, Any], tenant: str) -> 
             f"Invalid seeded batch name {name!r}: expected batches/<id>, the id 1-64 lowercase letters, digits "
             "or dashes."
         )
-    if batch_id is not None and await emulator.store.find_batch(batch_id) is not None:
+    if batch_id is not None and await services.store.find_batch(batch_id) is not None:
         return None
     try:
         kind = BatchKind(str(pick(item, "kind", "generate")).lower())
@@ -111,7 +118,7 @@ async def _seed_batch(emulator: Emulator, item: dict[str, Any], tenant: str) -> 
     if (file_name is None) == (requests is None):
         raise InvalidArgument(f"Seeded batch {name}: give exactly one of requests and file.")
     if file_name is not None and pick(item, "jsonl") is not None:
-        await _seed_file(emulator, {"name": file_name, "text": pick(item, "jsonl")}, tenant)
+        await _seed_file(services, {"name": file_name, "text": pick(item, "jsonl")}, tenant)
     lines = None
     if requests is not None:
         lines = [orjson.dumps(r if isinstance(r, dict) and "request" in r else {"request": r}) for r in requests]
@@ -123,19 +130,19 @@ async def _seed_batch(emulator: Emulator, item: dict[str, Any], tenant: str) -> 
         input_file=file_name,
         inline_lines=lines,
     )
-    view = await emulator.batches.create(tenant, command, batch_id=batch_id)
+    view = await services.batches.create(tenant, command, batch_id=batch_id)
     if target is not BatchState.PENDING:
-        await emulator.batches.force(view.batch.name, target)
+        await services.batches.force(view.batch.name, target)
     return view.batch.name
 
 
-async def export_state(emulator: Emulator, tenant: str | None) -> dict[str, Any]:
+async def export_state(services: Services, tenant: str | None) -> dict[str, Any]:
     """Files (uploaded ones, with their bytes) and batches, in the seed format."""
     files = []
-    for file in await emulator.store.all_files(tenant):
+    for file in await services.store.all_files(tenant):
         if file.source != "UPLOADED":
             continue
-        data = emulator.blobs.path(file.blob).read_bytes()[: file.size_bytes]
+        data = services.blobs.path(file.blob).read_bytes()[: file.size_bytes]
         entry: dict[str, Any] = {"name": file.name, "mimeType": file.mime_type, "tenant": file.tenant}
         if file.display_name is not None:
             entry["displayName"] = file.display_name
@@ -145,7 +152,7 @@ async def export_state(emulator: Emulator, tenant: str | None) -> dict[str, Any]
             entry["base64"] = base64.b64encode(data).decode()
         files.append(entry)
     batches = []
-    for batch in await emulator.store.all_batches(tenant):
+    for batch in await services.store.all_batches(tenant):
         entry = {
             "name": batch.name,
             "model": batch.model,
@@ -155,7 +162,7 @@ async def export_state(emulator: Emulator, tenant: str | None) -> dict[str, Any]
         }
         if batch.display_name is not None:
             entry["displayName"] = batch.display_name
-        raw = emulator.blobs.path(batch.input_blob).read_bytes()
+        raw = services.blobs.path(batch.input_blob).read_bytes()
         if batch.inline:
             entry["requests"] = [orjson.loads(line) for line in raw.splitlines() if is_request_line(line)]
         else:
@@ -165,8 +172,8 @@ async def export_state(emulator: Emulator, tenant: str | None) -> dict[str, Any]
     return {"files": files, "batches": batches}
 
 
-async def load_seed_file(emulator: Emulator, path: Path) -> None:
+async def load_seed_file(services: Services, path: Path) -> None:
     try:
-        await import_state(emulator, read_document(path))
+        await import_state(services, read_document(path))
     except ApiError as exc:
         raise ConfigError(f"{path}: {exc.message}") from None

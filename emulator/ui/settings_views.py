@@ -1,7 +1,8 @@
 """The clock, and the fault rules and configuration.
 
-These pages read the emulator's controls directly; their forms call the control plane's own
-endpoints (`/_emulator/clock:advance`, `/_emulator/faults`, ...), the same ones tests use.
+These pages read through the control plane's service (`emulator.control`); their forms call the
+control plane's own endpoints (`/_emulator/clock:advance`, `/_emulator/faults`, ...), the same ones
+tests use.
 """
 
 from __future__ import annotations
@@ -23,21 +24,21 @@ if TYPE_CHECKING:
 
 async def clock_page(request: Request, emulator: Emulator) -> Page:
     async def state() -> Region:
-        clock = emulator.clock
-        keys = sorted(set(clock.offsets) | set(clock.frozen))
+        shared = await emulator.control.clock_view()
+        own = await emulator.control.own_clocks()
         rows = join(
             render(
                 '<tr><th scope="row" class="mono">{tenant}</th><td>{now}</td><td>{mode}</td><td>{ahead}</td></tr>',
-                tenant=tenant,
-                now=when(clock.now_us(tenant)),
-                mode=clock.tenant_mode(tenant),
-                ahead=duration(abs(clock.now_us(tenant) - clock.now_us()) / MICROS)
-                + (" behind" if clock.now_us(tenant) < clock.now_us() else " ahead"),
+                tenant=clock.tenant,
+                now=when(clock.now_us),
+                mode=clock.mode,
+                ahead=duration(abs(clock.now_us - shared.now_us) / MICROS)
+                + (" behind" if clock.now_us < shared.now_us else " ahead"),
             )
-            for tenant in keys
+            for clock in own
         )
         per_key = Html('<p class="muted">No API key has a clock of its own.</p>')
-        if keys:
+        if own:
             per_key = render(
                 '<table class="compact"><caption>API keys with a clock of their own</caption><thead><tr>'
                 '<th scope="col">API key</th><th scope="col">Now</th><th scope="col">Mode</th>'
@@ -47,15 +48,15 @@ async def clock_page(request: Request, emulator: Emulator) -> Page:
         mode = {
             "manual": "manual: time moves only when you advance it",
             "real": "real: wall-clock time",
-            "scaled": f"scaled: {clock.scale:g} emulated seconds per real second",
-        }[clock.mode]
+            "scaled": f"scaled: {shared.scale:g} emulated seconds per real second",
+        }[shared.mode]
         html = render(
             '<dl class="facts"><dt>Now</dt><dd class="big">{now}</dd><dt>Mode</dt><dd>{mode}</dd></dl>{per_key}',
-            now=when(clock.now_us()),
+            now=when(shared.now_us),
             mode=mode,
             per_key=per_key,
         )
-        return Region(html, active=clock.mode != "manual")
+        return Region(html, active=shared.mode != "manual")
 
     def body(regions: dict[str, Html]) -> Html:
         return render(_CLOCK, state=regions["clock-state"])
@@ -99,7 +100,7 @@ _EXAMPLES = {
 
 async def faults_page(request: Request, emulator: Emulator) -> Page:
     async def rules() -> Region:
-        wire = emulator.faults.policy.to_wire()
+        wire = (await emulator.control.fault_rules()).to_wire()
         sections = []
         for kind, title in (("http", "HTTP"), ("job", "Job"), ("line", "Line")):
             items = join(_rule_item(kind, rule) for rule in wire[kind])
@@ -115,7 +116,7 @@ async def faults_page(request: Request, emulator: Emulator) -> Page:
         return Region(join(sections))
 
     async def config() -> Region:
-        return Region(_config(emulator.effective_config()))
+        return Region(_config(await emulator.control.effective_config()))
 
     def body(regions: dict[str, Html]) -> Html:
         s = emulator.settings

@@ -150,11 +150,20 @@ def _compile(descriptor: Any, compiled: dict[str, Message]) -> Message:
     for fd in descriptor.fields:
         built = _field(fd, compiled)
         out.fields[fd.json_name] = built
-        out.fields[fd.name] = built
+        out.fields[built.name] = built
     return out
 
 
 def _field(fd: Any, compiled: dict[str, Message]) -> Field:
+    built = _field_of_kind(fd, compiled)
+    # proto-plus renames fields that are Python keywords (`type` -> `type_`); the wire name is the
+    # original one, which `json_name` kept
+    if built.name.endswith("_") and fd.json_name == built.name[:-1]:
+        built.name = fd.json_name
+    return built
+
+
+def _field_of_kind(fd: Any, compiled: dict[str, Message]) -> Field:
     oneof = fd.containing_oneof
     # proto3 `optional` fields sit in a synthetic one-field oneof named `_<field>`: not a real choice
     real_oneof = (
