@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import fnmatch
 import logging
-import math
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -33,6 +32,7 @@ from emulator.webhooks.receiver_faults import Plan, ReceiverFaults
 log = logging.getLogger("emulator.webhooks")
 
 PER_HOST = 4
+RECHECK = 0.5  # real seconds
 USER_AGENT = "gemini-batch-emulator-webhooks"
 KeySource = Callable[[], Awaitable[signing.RsaKey]]
 
@@ -115,37 +115,40 @@ class Dispatcher:
         while True:
             self._wake.clear()
             try:
-                wait = self._start_due()
+                started, wait = self._start_due()
             except Exception:  # the dispatcher must outlive any one bad step
                 log.exception("webhook dispatch failed")
-                wait = 1.0
-            if wait is None and not self._in_flight:
+                started, wait = 0, 1.0
+            if not started and not self._in_flight:
                 self._quiet.set()
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=None if wait is None else wait)
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
             except TimeoutError:
                 pass
 
-    def _start_due(self) -> float | None:
-        """Start every due attempt there is room for; the real seconds until the next one is due."""
+    def _start_due(self) -> tuple[int, float | None]:
+        """Start every due attempt there is room for. Returns how many started, and the real seconds
+        until the next one is due (at most `RECHECK` while one waits for a manual clock: moving
+        it wakes the dispatcher, and this is the net under any move that does not)."""
         wait: float | None = None
+        started = 0
         for delivery in sorted(self._pending.values(), key=lambda d: (d.next_us or 0, d.seq)):
             if delivery.id in self._in_flight or delivery.next_us is None:
                 continue
             seconds = self._clock.real_seconds_until(delivery.next_us, delivery.tenant)
             if seconds > 0:
-                if not math.isinf(seconds):
-                    wait = seconds if wait is None else min(wait, seconds)
+                wait = min(wait if wait is not None else RECHECK, seconds)
                 continue
             host = urlsplit(delivery.url).netloc
             if len(self._in_flight) >= self.options.concurrency or self._hosts[host] >= PER_HOST:
                 continue  # started when an attempt in flight ends (it wakes the loop)
             self._in_flight.add(delivery.id)
             self._hosts[host] += 1
+            started += 1
             task = asyncio.create_task(self._attempt(delivery, host), name=f"webhook {delivery.id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        return wait
+        return started, wait
 
     # -- one attempt -----------------------------------------------------------------------------
     async def _attempt(self, delivery: Delivery, host: str) -> None:

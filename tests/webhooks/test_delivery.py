@@ -1,0 +1,200 @@
+"""Delivery through real receivers: retries on the emulator's clock, auto-disable, dynamic webhooks
+(JWT checked by PyJWT against the emulator's JWKS), rotation, and a receiver that hangs."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from google import genai
+from standardwebhooks import Webhook as StandardWebhook
+
+from emulator.clock import parse_time
+from emulator.webhooks import schedule
+from emulator.webhooks.receiver import WebhookReceiver
+from tests.webhooks.conftest import Served
+
+INLINE = [{"contents": [{"parts": [{"text": "hi"}], "role": "user"}]}]
+
+
+class Key:
+    """One test's API key on the shared emulator, with a manual clock of its own."""
+
+    def __init__(self, server: Served) -> None:
+        self.server = server
+        self.key = f"test-{uuid.uuid4().hex}"
+        self.client = genai.Client(api_key=self.key, http_options={"base_url": server.url})
+        self.control("/clock:set", {"apiKey": self.key, "mode": "manual"})
+
+    def control(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = httpx.post(f"{self.server.url}/_emulator{path}", json=body or {}, timeout=60)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def advance(self, seconds: float) -> None:
+        self.control("/clock:advance", {"apiKey": self.key, "seconds": seconds})
+        self.control("/webhooks/settle")
+
+    def deliveries(self, **filters: str) -> list[dict[str, Any]]:
+        response = httpx.get(
+            f"{self.server.url}/_emulator/webhooks/deliveries", params={"apiKey": self.key, **filters}, timeout=30
+        )
+        assert response.status_code == 200, response.text
+        found: list[dict[str, Any]] = response.json()["deliveries"]
+        return found
+
+    def batch(self, **config: Any) -> str:
+        job = self.client.batches.create(model="gemini-2.5-flash", src=INLINE, config=config or None)  # type: ignore[arg-type]
+        assert job.name
+        return job.name
+
+
+@pytest.fixture
+def key(server: Served) -> Key:
+    return Key(server)
+
+
+def test_500_twice_then_200_three_attempts_same_id_spaced_by_the_backoff(key: Key, receiver: WebhookReceiver) -> None:
+    hook = key.client.webhooks.create(uri=receiver.url, subscribed_events=["batch.succeeded"])
+    receiver.secret = hook.new_signing_secret
+    receiver.respond(500, 500)
+    name = key.batch()
+    key.advance(1)  # the batch finishes; the first attempt is made at once
+    assert [r.status for r in receiver.requests] == [500]
+    key.advance(600)  # one move of the clock: the 5 s and 5 min 5 s retries are both due
+    event = receiver.wait_for("batch.succeeded")
+    assert [r.status for r in receiver.requests] == [500, 500, 200]
+    assert len({r.webhook_id for r in receiver.requests}) == 1
+    StandardWebhook(hook.new_signing_secret or "").verify(event.body, event.headers)
+    (delivery,) = key.deliveries(batch=name)
+    assert delivery["state"] == "delivered" and delivery["webhook"] == hook.id
+    scheduled = [parse_time(a["scheduledTime"]) for a in delivery["attempts"]]
+    assert [(b - scheduled[0]) // 1_000_000 for b in scheduled] == list(schedule.OFFSETS_S[:3])
+
+
+def test_a_receiver_that_always_fails_disables_the_webhook(key: Key, receiver: WebhookReceiver) -> None:
+    hook = key.client.webhooks.create(uri=receiver.url, subscribed_events=["batch.succeeded"])
+    receiver.respond(*[503] * schedule.MAX_ATTEMPTS)
+    key.batch()
+    key.advance(1)
+    assert key.client.webhooks.get(hook.id).state == "enabled"
+    key.advance(25 * 3600)
+    assert len(receiver.requests) == schedule.MAX_ATTEMPTS
+    (delivery,) = key.deliveries()
+    assert delivery["state"] == "failed" and delivery["attemptCount"] == schedule.MAX_ATTEMPTS
+    assert key.client.webhooks.get(hook.id).state == "disabled_due_to_failed_deliveries"
+    key.batch()  # a disabled webhook gets nothing
+    key.advance(1)
+    assert len(receiver.requests) == schedule.MAX_ATTEMPTS
+    key.client.webhooks.update(hook.id, update_mask="state", state="enabled")
+    assert key.client.webhooks.get(hook.id).state == "enabled"
+
+
+def test_dynamic_webhook_config_is_signed_as_a_jwt_and_echoes_user_metadata(
+    key: Key, receiver: WebhookReceiver, server: Served
+) -> None:
+    static = key.client.webhooks.create(uri=receiver.url + "?static", subscribed_events=["batch.succeeded"])
+    assert static.id
+    name = key.batch(webhook_config={"uris": [receiver.url], "user_metadata": {"job": "nightly", "n": 3}})
+    key.advance(1)
+    event = receiver.wait_for("batch.succeeded")
+    assert len(receiver.requests) == 1  # the batch's own URIs replace the registered webhooks
+    token = event.headers["webhook-signature"]
+    signing_key = jwt.PyJWKClient(server.url + "/.well-known/jwks.json").get_signing_key_from_jwt(token)
+    claims = jwt.decode(token, signing_key.key, algorithms=["RS256"], audience=receiver.url)
+    assert claims["sub"] == name and claims["exp"] > claims["iat"]
+    body = event.json
+    assert body["type"] == "batch.succeeded" and body["data"]["id"] == name
+    assert body["data"]["user_metadata"] == {"job": "nightly", "n": 3}
+    assert event.headers["webhook-id"].startswith("msg_")
+
+
+def test_camel_case_user_metadata_from_the_js_sdk(key: Key, receiver: WebhookReceiver) -> None:
+    response = httpx.post(
+        f"{key.server.url}/v1beta/models/gemini-2.5-flash:batchGenerateContent",
+        headers={"x-goog-api-key": key.key},
+        json={
+            "batch": {
+                "inputConfig": {"requests": {"requests": [{"request": INLINE[0]}]}},
+                "webhookConfig": {"uris": [receiver.url], "userMetadata": {"from": "js"}},
+            }
+        },
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    key.advance(1)
+    assert receiver.wait_for("batch.succeeded").json["data"]["user_metadata"] == {"from": "js"}
+
+
+def test_failed_and_expired_batches(key: Key, receiver: WebhookReceiver) -> None:
+    hook = key.client.webhooks.create(uri=receiver.url, subscribed_events=["batch.failed", "batch.expired"])
+    receiver.secret = hook.new_signing_secret
+    key.control("/faults", {"job": [{"outcome": "FAILED", "nextN": 1, "apiKey": key.key, "message": "boom"}]})
+    failed = key.batch()
+    key.advance(1)
+    event = receiver.wait_for("batch.failed").json
+    assert event["data"] == {"id": failed, "error_code": "INTERNAL", "error_message": "boom"}
+    key.control("/faults", {"job": [{"outcome": "EXPIRED", "nextN": 1, "apiKey": key.key}]})
+    expired = key.batch()
+    key.advance(1)
+    assert receiver.wait_for("batch.expired").json["data"] == {"id": expired}
+    cancelled = key.batch()
+    key.client.batches.cancel(name=cancelled)
+    key.advance(1)
+    assert not key.deliveries(batch=cancelled)  # batch.cancelled is off unless configured
+
+
+def test_rotation_with_a_grace_period_signs_with_both_secrets(key: Key, receiver: WebhookReceiver) -> None:
+    hook = key.client.webhooks.create(uri=receiver.url, subscribed_events=["batch.succeeded"])
+    old = hook.new_signing_secret or ""
+    new = key.client.webhooks.rotate_signing_secret(hook.id or "").secret or ""
+    receiver.secret = old
+    key.batch()
+    key.advance(1)
+    event = receiver.wait_for("batch.succeeded")
+    for secret in (old, new):
+        StandardWebhook(secret).verify(event.body, event.headers)
+    key.advance(25 * 3600)  # the grace is over: only the new secret signs
+    receiver.secret = new
+    key.batch()
+    key.advance(1)
+    later = receiver.wait_for("batch.succeeded", count=2)
+    StandardWebhook(new).verify(later.body, later.headers)
+    with pytest.raises(Exception, match="signature"):
+        StandardWebhook(old).verify(later.body, later.headers)
+
+
+def test_a_hanging_receiver_does_not_hold_up_another(key: Key, receiver: WebhookReceiver, server: Served) -> None:
+    with WebhookReceiver() as stuck:
+        stuck.hang = True
+        key.client.webhooks.create(uri=stuck.url, subscribed_events=["batch.succeeded"])
+        good = key.client.webhooks.create(uri=receiver.url, subscribed_events=["batch.succeeded"])
+        receiver.secret = good.new_signing_secret
+        key.batch()
+        key.control("/clock:advance", {"apiKey": key.key, "seconds": 1})
+        receiver.wait_for("batch.succeeded")
+        assert stuck.hang and len(stuck.requests) == 1  # still waiting on the hanging one
+        stuck.hang = False
+
+
+def test_ping_sends_a_signed_ping(key: Key, receiver: WebhookReceiver) -> None:
+    hook = key.client.webhooks.create(uri=receiver.url, subscribed_events=["batch.succeeded"])
+    receiver.secret = hook.new_signing_secret
+    key.client.webhooks.ping(hook.id or "")
+    assert receiver.wait_for("webhook.ping").json["data"] == {"id": hook.id}
+
+
+def test_redeliver_sends_the_same_event_again(key: Key, receiver: WebhookReceiver) -> None:
+    hook = key.client.webhooks.create(uri=receiver.url, subscribed_events=["batch.succeeded"])
+    receiver.secret = hook.new_signing_secret
+    key.batch()
+    key.advance(1)
+    first = receiver.wait_for("batch.succeeded")
+    (delivery,) = key.deliveries()
+    again = key.control(f"/webhooks/deliveries/{delivery['id']}:redeliver")
+    assert again["id"] == delivery["id"]
+    second = receiver.wait_for("batch.succeeded", count=2)
+    assert second.webhook_id == first.webhook_id and second.body == first.body
