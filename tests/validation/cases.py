@@ -239,7 +239,8 @@ CASES: list[Case] = [
         404,
         "NOT_FOUND",
         None,
-        "models/gemini-9.9-ultra-typo is not found for API version v1beta, or is not supported for generateContent. Call ListModels",
+        "models/gemini-9.9-ultra-typo is not found for API version v1beta, or is not supported for generateContent. "
+        "Call ListModels",
         model="gemini-9.9-ultra-typo",
     ),
     Case(
