@@ -150,3 +150,11 @@ class CreateBatch:
     priority: int | None = None
     webhook: dict[str, Any] | None = None
     extra: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchView:
+    """A batch as the API shows it: the row, plus its inline results once they are published."""
+
+    batch: Batch
+    inline_output: bytes | None = None

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
 from emulator.batches import machine, quirks
 from emulator.batches.lines import model_name
-from emulator.batches.models import STUCK_FATE, Batch, BatchState, CreateBatch, Fate, Outcome, QuirkName
+from emulator.batches.models import STUCK_FATE, Batch, BatchState, BatchView, CreateBatch, Fate, Outcome, QuirkName
 from emulator.batches.pipeline import count_requests
 from emulator.batches.runner import JobRunner
 from emulator.clock import MICROS, VirtualClock
@@ -21,6 +20,7 @@ from emulator.errors import (
     file_not_found,
 )
 from emulator.faults.book import FaultBook, fate_of
+from emulator.faults.rules import JOB_TIMING
 from emulator.files.models import file_id_from_name
 from emulator.ids import derive_rng, resource_id
 from emulator.paging import Page, paginate
@@ -28,14 +28,6 @@ from emulator.storage.blobs import BlobStore
 from emulator.storage.port import Store
 
 BATCH_ID_LENGTH = 24
-
-
-@dataclass(frozen=True, slots=True)
-class BatchView:
-    """A batch as the API shows it: the row, plus its inline results once they are published."""
-
-    batch: Batch
-    inline_output: bytes | None = None
 
 
 class BatchesService:
@@ -105,14 +97,7 @@ class BatchesService:
         output_blob = f"files/batch-{batch_id}" if input_file else f"batches/{batch_id}.output.jsonl"
         self._blobs.write(output_blob, b"")
         timing = derive_rng(self._settings.seed, "timing", batch_id)
-        spans = self._faults.timing(
-            tenant,
-            {
-                "queue_delay": self._settings.span("queue_delay"),
-                "request_latency": self._settings.span("request_latency"),
-                "batch_overhead": self._settings.span("batch_overhead"),
-            },
-        )
+        spans = self._faults.timing(tenant, {name: self._settings.span(name) for name in JOB_TIMING})
         name = f"batches/{batch_id}"
         rule = self._faults.job_rule(
             display_name=command.display_name, model=model_name(command.model), batch=name, tenant=tenant

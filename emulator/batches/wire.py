@@ -13,8 +13,7 @@ import orjson
 
 from emulator.asgi.requests import wire_time
 from emulator.batches.lines import inline_request_line
-from emulator.batches.models import Batch, BatchKind, BatchState, CreateBatch
-from emulator.batches.service import BatchView
+from emulator.batches.models import Batch, BatchKind, BatchState, BatchView, CreateBatch
 from emulator.casing import pick, to_camel
 from emulator.errors import InvalidArgument, unknown_field
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from emulator import __version__
-from emulator.batches.models import BatchState
+from emulator.batches.models import BatchState, BatchView
 from emulator.batches.runner import JobRunner
-from emulator.batches.service import BatchesService, BatchView
+from emulator.batches.service import BatchesService
 from emulator.clock import VirtualClock, parse_time, rfc3339
 from emulator.config import ConfigError, Settings, scenario_settings
 from emulator.control.models import LATEST_US, MODE_NEEDS_KEY, ClockChange, ClockView, JournalQuery

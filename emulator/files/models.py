@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from emulator.errors import InvalidArgument
+from emulator.errors import InvalidArgument, NotFound
 
 RETENTION_US = 48 * 3600 * 1_000_000
 _FILE_ID = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
@@ -93,6 +93,52 @@ class UploadSession:
     received_bytes: int
     blob: str
     create_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class UploadStart:
+    """What a client announces when it starts an upload (all of it optional but a MIME type)."""
+
+    total_bytes: int | None
+    mime_type: str | None
+    display_name: str | None
+    name: str | None
+    file_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UploadStep:
+    """One request to an upload session: bytes to add at `offset`, and/or finalize, query, cancel."""
+
+    upload: bool
+    finalize: bool
+    query: bool
+    cancel: bool
+    offset: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class UploadProgress:
+    """Where a session stands after a step: the bytes it holds, and the file once finalized."""
+
+    received_bytes: int
+    file: File | None
+
+
+class UploadRejected(InvalidArgument):
+    """A step an upload session refuses. The session is left as it was, holding `received_bytes`
+    (None when the request was refused before its session was looked at)."""
+
+    def __init__(self, message: str, *, received_bytes: int | None = None) -> None:
+        super().__init__(message)
+        self.received_bytes = received_bytes
+
+
+class UploadNotFound(NotFound):
+    """No such upload session: it never existed, was cancelled, or became a file and is forgotten."""
+
+    def __init__(self) -> None:
+        super().__init__("No upload session with this id: it never existed, was cancelled or is already finalized.")
 
 
 def file_id_from_name(name: str) -> str:

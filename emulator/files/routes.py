@@ -7,6 +7,7 @@ from starlette.responses import FileResponse, Response
 
 from emulator.asgi.requests import JSONResponse, Links, emulator_of, read_json, tenant_of
 from emulator.asgi.routing import api_route
+from emulator.errors import ApiError
 from emulator.files import wire
 from emulator.paging import encode_token, page_params
 
@@ -41,14 +42,14 @@ async def start_upload(request: Request) -> Response:
 
 
 async def upload_chunk(request: Request, upload_id: str) -> Response:
-    step = wire.parse_upload_step(request.headers)
-    progress = await emulator_of(request).files.upload(upload_id, step, request.stream())
-    headers = {"x-goog-upload-size-received": str(progress.received_bytes)}
-    if progress.file is None:
-        status = "cancelled" if step.cancel else "active"
-        return JSONResponse({}, headers={**headers, "x-goog-upload-status": status})
-    body = {"file": wire.file_to_wire(progress.file, _links(request))}
-    return JSONResponse(body, headers={**headers, "x-goog-upload-status": "final"})
+    try:
+        step = wire.parse_upload_step(request.headers)
+        progress = await emulator_of(request).files.upload(upload_id, step, request.stream())
+    except ApiError as error:
+        wire.add_upload_status(error)
+        raise
+    body = {"file": wire.file_to_wire(progress.file, _links(request))} if progress.file is not None else {}
+    return JSONResponse(body, headers=wire.upload_progress_headers(progress, step))
 
 
 async def get_file(request: Request) -> Response:

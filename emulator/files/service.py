@@ -1,73 +1,46 @@
-"""The Files API: resumable uploads, get, list, delete and download, per tenant (API key)."""
+"""The Files API: resumable uploads, get, list, delete and download, per tenant (API key).
+
+`create` makes a file of bytes a caller already has (the dashboard, seeding, the OpenAI surface);
+`start_upload` and `upload` are the resumable protocol's steps. Both end the same way: the bytes in a
+blob (the blob store appends, syncs and hashes them), then one row.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import os
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from emulator.clock import MICROS, VirtualClock
 from emulator.config import Settings
-from emulator.errors import AlreadyExists, InvalidArgument, NotFound, ResourceExhausted, file_not_found
+from emulator.errors import AlreadyExists, InvalidArgument, ResourceExhausted, file_not_found
 from emulator.files.models import (
     File,
     FileSource,
     FileState,
+    UploadNotFound,
+    UploadProgress,
+    UploadRejected,
     UploadSession,
+    UploadStart,
+    UploadStep,
     file_id_from_name,
     guess_mime_type,
     normalize_mime_type,
 )
 from emulator.ids import capability_token, resource_id
 from emulator.paging import Page, paginate
-from emulator.storage.blobs import BlobStore, sha256_hex
+from emulator.storage.blobs import BlobConflict, BlobStore, BlobTooLarge
 from emulator.storage.port import Store
 
-if TYPE_CHECKING:
-    from hashlib import _Hash as Hash
-
-_WRITEBACK_BYTES = 2 * 1024 * 1024  # during a chunk, sync what has arrived every this many bytes
-_HASH_BATCH_BYTES = 1024 * 1024  # and hash it in batches of this many bytes
-_datasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
-
-
-def _digest_all(hasher: Hash, pieces: list[bytes]) -> None:
-    for piece in pieces:
-        hasher.update(piece)
-
-
 FILE_ID_LENGTH = 12
-FINAL = {"x-goog-upload-status": "final"}
 
 
-@dataclass(frozen=True, slots=True)
-class UploadStart:
-    total_bytes: int | None
-    mime_type: str | None
-    display_name: str | None
-    name: str | None
-    file_name: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class UploadStep:
-    """One request to an upload session URL, decoded from `X-Goog-Upload-*` headers."""
-
-    upload: bool
-    finalize: bool
-    query: bool
-    cancel: bool
-    offset: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class UploadProgress:
-    received_bytes: int
-    file: File | None
+async def _pieces(content: bytes | AsyncIterable[bytes]) -> AsyncIterable[bytes]:
+    if isinstance(content, bytes):
+        yield content
+    else:
+        async for piece in content:
+            yield piece
 
 
 class FilesService:
@@ -76,7 +49,6 @@ class FilesService:
         self._blobs = blobs
         self._clock = clock
         self._settings = settings
-        self._hashers: dict[str, tuple[int, hashlib._Hash]] = {}
 
     def use(self, settings: Settings) -> None:
         """Take new settings (the control plane changed latency or limits)."""
@@ -132,106 +104,78 @@ class FilesService:
         await self._store.insert_upload(session)
         return session
 
-    async def upload(self, upload_id: str, step: UploadStep, body: AsyncIterator[bytes]) -> UploadProgress:
-        """Apply one chunk (and/or finalize, query, cancel) to an upload session."""
+    async def create(
+        self,
+        tenant: str,
+        content: bytes | AsyncIterable[bytes],
+        *,
+        mime_type: str,
+        display_name: str | None = None,
+        name: str | None = None,
+        size: int | None = None,
+    ) -> File:
+        """A new uploaded file of `content` (bytes, or pieces of them streamed in), named `name` or a
+        fresh id; `size`, when known ahead of streamed pieces, is checked against the limits first."""
+        if isinstance(content, bytes):
+            size = len(content)
+        start = UploadStart(total_bytes=size, mime_type=mime_type, display_name=display_name, name=name, file_name=None)
+        session = await self.start_upload(tenant, start)
+        try:
+            await self._append(session, 0, _pieces(content))
+            return await self._finalize(session)
+        except BaseException:
+            await self._store.delete_upload(session.id)
+            self._blobs.delete(session.blob)
+            raise
+
+    async def upload(self, upload_id: str, step: UploadStep, body: AsyncIterable[bytes]) -> UploadProgress:
+        """Apply one step (bytes at an offset, and/or finalize, query, cancel) to an upload session."""
         session = await self._store.get_upload(upload_id)
         if session is None:
-            raise NotFound(
-                "No upload session with this id: it never existed, was cancelled or is already finalized.",
-                headers=FINAL,
-            )
+            raise UploadNotFound()
         if step.cancel:
             await self._store.delete_upload(upload_id)
             self._blobs.delete(session.blob)
             return UploadProgress(session.received_bytes, None)
         if step.upload:
-            await self._append(session, step, body)
+            await self._append(session, step.offset, body)
         if step.finalize:
             return UploadProgress(session.received_bytes, await self._finalize(session))
         return UploadProgress(session.received_bytes, None)
 
-    async def _append(self, session: UploadSession, step: UploadStep, body: AsyncIterator[bytes]) -> None:
-        offset = step.offset if step.offset is not None else session.received_bytes
-        if offset > session.received_bytes:
-            raise InvalidArgument(
-                f"Invalid upload offset {offset}: the server has received {session.received_bytes} bytes.",
-                headers=_status(session),
-            )
-        position, hasher = self._hashers.get(session.id, (0, hashlib.sha256()))
-        skip = session.received_bytes - offset  # bytes of a re-sent chunk we already have
+    async def _append(self, session: UploadSession, offset: int | None, body: AsyncIterable[bytes]) -> None:
         received = session.received_bytes
+        at = received if offset is None else offset
+        if at > received:
+            raise UploadRejected(
+                f"Invalid upload offset {at}: the server has received {received} bytes.", received_bytes=received
+            )
         limit = session.total_bytes if session.total_bytes is not None else self._settings.max_file_bytes
-        durable = self._settings.data_dir is not None
-        # With a data dir, the chunk is on disk before the session says it has it. The disk starts
-        # on it while the rest of the chunk arrives (a sync every few MiB, in a thread), so the
-        # sync that ends the chunk has little left to wait for.
-        syncing: asyncio.Future[None] | None = None
-        unsynced = 0
-        # The digest, likewise, is taken a few MiB at a time in a thread (hashlib lets go of the
-        # GIL), one batch at a time and in order, while the loop goes on receiving.
-        hashing: asyncio.Future[None] | None = None
-        unhashed: list[bytes] = []
-        unhashed_bytes = 0
-        with self._blobs.path(session.blob).open("r+b") as out:
-            out.seek(received)
-            try:
-                async for piece in body:
-                    if skip:
-                        dropped = min(skip, len(piece))
-                        piece, skip = piece[dropped:], skip - dropped
-                    if not piece:
-                        continue
-                    if received + len(piece) > limit:
-                        raise InvalidArgument(
-                            f"The upload is larger than the {limit} bytes announced.", headers=_status(session)
-                        )
-                    out.write(piece)
-                    if position == received:
-                        unhashed.append(piece)
-                        unhashed_bytes += len(piece)
-                        position += len(piece)
-                        if unhashed_bytes >= _HASH_BATCH_BYTES:
-                            if hashing is not None:
-                                await hashing
-                            hashing = asyncio.ensure_future(asyncio.to_thread(_digest_all, hasher, unhashed))
-                            unhashed, unhashed_bytes = [], 0
-                    received += len(piece)
-                    unsynced += len(piece)
-                    if durable and unsynced >= _WRITEBACK_BYTES and (syncing is None or syncing.done()):
-                        out.flush()
-                        syncing = asyncio.ensure_future(asyncio.to_thread(_datasync, out.fileno()))
-                        unsynced = 0
-                if hashing is not None:
-                    await hashing
-                _digest_all(hasher, unhashed)
-                if syncing is not None:
-                    await syncing
-            except BaseException:
-                # A refused or broken chunk (the client went away mid-body) leaves no trace: the
-                # session stays at what it had, and the digest is recomputed from disk at the end.
-                busy = [future for future in (syncing, hashing) if future is not None]
-                if busy:
-                    await asyncio.wait(busy)  # never truncate under a sync still running
-                out.truncate(session.received_bytes)
-                self._hashers.pop(session.id, None)
-                raise
-            if durable:  # on disk before the session says it has them
-                out.flush()
-                await asyncio.to_thread(os.fsync, out.fileno())  # off the event loop: it may take a while
-        self._hashers[session.id] = (position, hasher)
-        session.received_bytes = received
-        await self._store.set_upload_received(session.id, received)
+        try:
+            # With a data dir, the chunk is on disk before the session says it has it.
+            durable = self._settings.data_dir is not None
+            end = await self._blobs.append(session.blob, body, at=at, size=received, limit=limit, durable=durable)
+        except BlobTooLarge:
+            raise UploadRejected(
+                f"The upload is larger than the {limit} bytes announced.", received_bytes=received
+            ) from None
+        except BlobConflict as conflict:
+            raise UploadRejected(
+                f"The bytes sent at offset {conflict.offset} differ from the bytes already received there.",
+                received_bytes=received,
+            ) from None
+        if end != received:
+            session.received_bytes = end
+            await self._store.set_upload_received(session.id, end)
 
     async def _finalize(self, session: UploadSession) -> File:
         if session.total_bytes is not None and session.received_bytes != session.total_bytes:
-            raise InvalidArgument(
+            raise UploadRejected(
                 f"The upload was finalized after {session.received_bytes} bytes, but "
                 f"{session.total_bytes} bytes were announced.",
-                headers=_status(session),
+                received_bytes=session.received_bytes,
             )
-        position, hasher = self._hashers.pop(session.id, (-1, hashlib.sha256()))
-        path = self._blobs.path(session.blob)
-        digest = hasher.hexdigest() if position == session.received_bytes else await asyncio.to_thread(sha256_hex, path)
+        digest = await self._blobs.digest(session.blob, session.received_bytes)
         now = self._clock.now_us(session.tenant)
         file = File(
             id=session.file_id,
@@ -271,8 +215,3 @@ class FilesService:
     async def open_download(self, tenant: str, name: str) -> tuple[File, Path]:
         file = await self.get(tenant, name)
         return file, self._blobs.path(file.blob)
-
-
-def _status(session: UploadSession) -> dict[str, str]:
-    """Error answers on an upload carry `x-goog-upload-status`, or the Python SDK retries for 7 s."""
-    return {"x-goog-upload-status": "final", "x-goog-upload-size-received": str(session.received_bytes)}

@@ -21,9 +21,8 @@ from starlette.datastructures import Headers
 
 from emulator.asgi.requests import Links, wire_time
 from emulator.casing import pick, to_camel
-from emulator.errors import InvalidArgument, unknown_field
-from emulator.files.models import File, FileSource
-from emulator.files.service import UploadStart, UploadStep
+from emulator.errors import ApiError, InvalidArgument, unknown_field
+from emulator.files.models import File, FileSource, UploadProgress, UploadRejected, UploadStart, UploadStep
 
 _FILE_FIELDS = frozenset(
     {
@@ -106,10 +105,9 @@ def parse_upload_start(headers: Headers, body: dict[str, Any]) -> UploadStart:
 def parse_upload_step(headers: Headers) -> UploadStep:
     commands = {c.strip().lower() for c in headers.get("x-goog-upload-command", "upload").split(",") if c.strip()}
     if not commands or not commands <= _COMMANDS:
-        raise InvalidArgument(
+        raise UploadRejected(
             f"Invalid X-Goog-Upload-Command {headers.get('x-goog-upload-command')!r}: expected "
-            "upload, finalize, query or cancel.",
-            headers={"x-goog-upload-status": "final"},
+            "upload, finalize, query or cancel."
         )
     return UploadStep(
         upload="upload" in commands,
@@ -122,3 +120,20 @@ def parse_upload_step(headers: Headers) -> UploadStep:
 
 def is_upload_start(headers: Headers) -> bool:
     return "start" in headers.get("x-goog-upload-command", "").lower()
+
+
+def upload_progress_headers(progress: UploadProgress, step: UploadStep) -> dict[str, str]:
+    """`final` once the file exists, `cancelled` after a cancel, `active` otherwise."""
+    status = "final" if progress.file is not None else "cancelled" if step.cancel else "active"
+    return {"x-goog-upload-status": status, "x-goog-upload-size-received": str(progress.received_bytes)}
+
+
+def add_upload_status(error: ApiError) -> None:
+    """An error on an upload URL carries `x-goog-upload-status: final` (without it the Python SDK
+    re-sends the chunk three times over 7 s before failing), and the bytes the session holds when the
+    error knows them."""
+    headers = {**error.headers, "x-goog-upload-status": "final"}
+    received = getattr(error, "received_bytes", None)
+    if received is not None:
+        headers["x-goog-upload-size-received"] = str(received)
+    error.headers = headers

@@ -24,12 +24,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from emulator.batches.lines import is_request_line
-from emulator.batches.models import BatchKind, BatchState, CreateBatch
-from emulator.batches.service import BatchView
+from emulator.batches.models import BatchKind, BatchState, BatchView, CreateBatch
 from emulator.clock import MICROS
 from emulator.errors import AlreadyExists, ApiError, InvalidArgument, NotFound
 from emulator.files.models import File, FileSource
-from emulator.files.service import UploadStart, UploadStep
 from emulator.generation.catalogue import DEFAULT_CATALOGUE
 from emulator.generation.service import GenerationService
 from emulator.ids import derive_rng
@@ -88,7 +86,9 @@ class OpenAIService:
                 elif part.name == "file" and file is None:
                     file_id = "file-" + await self._emulator.files.new_file_id(tenant)
                     name = (part.filename or "upload.jsonl")[:512]
-                    file = await self._store(tenant, file_id, name, form.content())
+                    file = await self._emulator.files.create(
+                        tenant, form.content(), mime_type=JSONL, display_name=name, name=file_id
+                    )
             if file is None:
                 raise InvalidArgument("file is required: the multipart body has no 'file' part.")
             _check_purpose(purpose)
@@ -126,21 +126,6 @@ class OpenAIService:
 
     async def open_content(self, tenant: str, file_id: str) -> tuple[File, Path]:
         return await self._emulator.files.open_download(tenant, file_id)
-
-    async def _store(self, tenant: str, file_id: str, display_name: str, chunks: AsyncIterator[bytes]) -> File:
-        files = self._emulator.files
-        start = UploadStart(total_bytes=None, mime_type=JSONL, display_name=display_name, name=file_id, file_name=None)
-        session = await files.start_upload(tenant, start)
-        step = UploadStep(upload=True, finalize=True, query=False, cancel=False, offset=None)
-        try:
-            progress = await files.upload(session.id, step, chunks)
-        except BaseException:
-            cancel = UploadStep(upload=False, finalize=False, query=False, cancel=True, offset=None)
-            with contextlib.suppress(ApiError):
-                await files.upload(session.id, cancel, _nothing())
-            raise
-        assert progress.file is not None
-        return progress.file
 
     # -- batches ------------------------------------------------------------------------------------
     async def _nonce(self) -> str:
@@ -185,7 +170,13 @@ class OpenAIService:
                 view = await batches.force(view.batch.name, BatchState.FAILED)
             else:
                 native_id = await files.new_file_id(tenant)
-                converted = await self._store(tenant, native_id, f"openai-{source.id}.jsonl", _chunks(checked.lines))
+                converted = await files.create(
+                    tenant,
+                    _chunks(checked.lines),
+                    mime_type=JSONL,
+                    display_name=f"openai-{source.id}.jsonl",
+                    name=native_id,
+                )
                 try:
                     view = await batches.create(
                         tenant, CreateBatch(kind, model, None, converted.name, None, extra=extra)
@@ -272,7 +263,9 @@ class OpenAIService:
                         continue
                     name = f"batch_{batch.id}_{what}.jsonl"
                     with contextlib.suppress(AlreadyExists):
-                        await self._store(batch.tenant, prefix + batch.id, name, _chunks(spool))
+                        await self._emulator.files.create(
+                            batch.tenant, _chunks(spool), mime_type=JSONL, display_name=name, name=prefix + batch.id
+                        )
                     results[field] = prefix + batch.id
             await store.set_meta(key, results)
             return results
@@ -312,6 +305,7 @@ class OpenAIService:
 
 
 NONCE_COUNTER = "openai-batches"
+
 
 def _model(model: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": model["name"], "object": "model", "created": 0, "owned_by": "google"}
@@ -353,11 +347,6 @@ async def _chunks(spool: IO[bytes]) -> AsyncIterator[bytes]:
     spool.seek(0)
     while chunk := spool.read(1 << 20):
         yield chunk
-
-
-async def _nothing() -> AsyncIterator[bytes]:
-    return
-    yield b""
 
 
 def _spool() -> IO[bytes]:

@@ -29,7 +29,6 @@ from emulator.batches.lines import model_name
 from emulator.batches.models import Batch, BatchKind, CreateBatch
 from emulator.clock import rfc3339
 from emulator.errors import InvalidArgument, NotFound, PermissionDenied
-from emulator.files.service import UploadStart, UploadStep
 from emulator.files.wire import file_to_wire
 from emulator.ids import tenant_for_key
 from emulator.ui import lines as line_viewer
@@ -240,24 +239,18 @@ async def create_batch(request: Request) -> Response:
     tenant = tenant_for_key(q.get("key") or None)
     file_name = q.get("fileName") or "requests.jsonl"
     emulator = emulator_of(request)
-    session = await emulator.files.start_upload(
+    file = await emulator.files.create(
         tenant,
-        UploadStart(
-            total_bytes=int(length) if length and length.isdigit() else None,
-            mime_type="application/jsonl",
-            display_name=file_name,
-            name=None,
-            file_name=file_name,
-        ),
+        request.stream(),
+        mime_type="application/jsonl",
+        display_name=file_name,
+        size=int(length) if length and length.isdigit() else None,
     )
-    step = UploadStep(upload=True, finalize=True, query=False, cancel=False, offset=0)
-    uploaded = await emulator.files.upload(session.id, step, request.stream())
-    assert uploaded.file is not None
     command = CreateBatch(
         kind=BatchKind.EMBED if q.get("kind") == "embed" else BatchKind.GENERATE,
         model=model_name(model),
         display_name=q.get("displayName") or None,
-        input_file=uploaded.file.name,
+        input_file=file.name,
         inline_lines=None,
     )
     view = await emulator.batches.create(tenant, command)
@@ -265,7 +258,7 @@ async def create_batch(request: Request) -> Response:
     return JSONResponse(
         {
             "batch": queries.batch_json(view.batch),
-            "file": uploaded.file.name,
+            "file": file.name,
             "url": f"{base}/batches/{segment(view.batch.id)}",
         }
     )
