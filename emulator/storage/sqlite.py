@@ -1,7 +1,7 @@
-"""The only module that knows SQL. One aiosqlite connection, one lock, explicit transactions.
+"""The SQLite backend of the `Store` port. One aiosqlite connection, one lock, explicit transactions.
 
 A shared aiosqlite connection is one transaction context, so every operation runs under
-`self._lock`. Rows map to the domain dataclasses here and nowhere else.
+`self._lock`. Rows map to the domain dataclasses in `rows.py` and nowhere else.
 
 Point reads by key (`get_batch`, `get_file`, ...: what clients poll) take a second connection,
 read-only and synchronous, on the event loop's thread. In WAL mode a reader never waits for the
@@ -24,152 +24,27 @@ from typing import Any
 
 import aiosqlite
 
-from emulator.batches.models import Batch, BatchKind, BatchState, Fate, Outcome, QuirkName
-from emulator.errors import Code
-from emulator.files.models import File, FileSource, FileState, UploadSession
+from emulator.batches.models import Batch, BatchState
+from emulator.files.models import File, UploadSession
+from emulator.storage.rows import (
+    INSERT_BATCH,
+    INSERT_FILE,
+    INSERT_UPLOAD,
+    SELECT_BATCH,
+    SELECT_FILE,
+    SELECT_FILE_SEQ,
+    SELECT_UPLOAD,
+    UPDATE_BATCH,
+    batch_of,
+    batch_row,
+    file_of,
+    file_row,
+    upload_of,
+    upload_row,
+)
 
 SCHEMA_VERSION = 1
 MEMORY = ":memory:"
-
-_FILE_COLS = (
-    "id",
-    "tenant",
-    "display_name",
-    "mime_type",
-    "size_bytes",
-    "sha256_hex",
-    "state",
-    "source",
-    "create_us",
-    "update_us",
-    "expire_us",
-    "blob",
-)
-_UPLOAD_COLS = (
-    "id",
-    "tenant",
-    "file_id",
-    "display_name",
-    "mime_type",
-    "total_bytes",
-    "received_bytes",
-    "blob",
-    "create_us",
-)
-_BATCH_COLS = (
-    "id",
-    "tenant",
-    "kind",
-    "model",
-    "display_name",
-    "state",
-    "input_file",
-    "input_blob",
-    "output_blob",
-    "request_count",
-    "success_count",
-    "failure_count",
-    "lines_done",
-    "input_offset",
-    "output_offset",
-    "create_us",
-    "update_us",
-    "start_us",
-    "end_us",
-    "output_file",
-    "finalized",
-    "priority",
-    "webhook",
-    "error",
-    "queue_us",
-    "latency_us",
-    "overhead_us",
-    "fate",
-    "quirks",
-    "extra",
-)
-_BATCH_MUTABLE = tuple(
-    c
-    for c in _BATCH_COLS
-    if c not in ("id", "tenant", "kind", "model", "input_file", "input_blob", "output_blob", "create_us", "quirks")
-)
-
-
-def _insert_sql(table: str, cols: tuple[str, ...]) -> str:
-    return f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"
-
-
-INSERT_FILE = _insert_sql("files", _FILE_COLS)
-INSERT_UPLOAD = _insert_sql("uploads", _UPLOAD_COLS)
-INSERT_BATCH = _insert_sql("batches", _BATCH_COLS)
-SELECT_FILE = f"SELECT {', '.join(_FILE_COLS)} FROM files"
-SELECT_FILE_SEQ = f"SELECT {', '.join(_FILE_COLS)}, seq FROM files"
-SELECT_UPLOAD = f"SELECT {', '.join(_UPLOAD_COLS)} FROM uploads"
-SELECT_BATCH = f"SELECT {', '.join(_BATCH_COLS)}, seq FROM batches"
-UPDATE_BATCH = (
-    f"UPDATE batches SET {', '.join(f'{c} = :{c}' for c in _BATCH_MUTABLE)} WHERE id = :id AND state = :expect_state"
-)
-
-
-def _file_row(file: File) -> dict[str, Any]:
-    return {c: getattr(file, c) for c in _FILE_COLS}
-
-
-def _file(row: Any) -> File:
-    values = dict(zip(_FILE_COLS, row, strict=True))
-    values["state"] = FileState(values["state"])
-    values["source"] = FileSource(values["source"])
-    return File(**values)
-
-
-def _upload(row: Any) -> UploadSession:
-    return UploadSession(**dict(zip(_UPLOAD_COLS, row, strict=True)))
-
-
-def _batch_row(batch: Batch) -> dict[str, Any]:
-    row = {c: getattr(batch, c) for c in _BATCH_COLS}
-    row["kind"] = str(batch.kind)
-    row["state"] = str(batch.state)
-    row["finalized"] = int(batch.finalized)
-    row["webhook"] = json.dumps(batch.webhook) if batch.webhook is not None else None
-    row["error"] = json.dumps(batch.error) if batch.error is not None else None
-    row["fate"] = json.dumps(_fate_json(batch.fate)) if batch.fate is not None else None
-    row["quirks"] = json.dumps(batch.quirks) if batch.quirks else None
-    row["extra"] = json.dumps(batch.extra) if batch.extra is not None else None
-    return row
-
-
-def _batch(row: Any) -> tuple[int, Batch]:
-    values = dict(zip(_BATCH_COLS, row[:-1], strict=True))
-    values["kind"] = BatchKind(values["kind"])
-    values["state"] = BatchState(values["state"])
-    values["finalized"] = bool(values["finalized"])
-    values["webhook"] = json.loads(values["webhook"]) if values["webhook"] else None
-    values["error"] = json.loads(values["error"]) if values["error"] else None
-    values["fate"] = _fate(json.loads(values["fate"])) if values["fate"] else None
-    values["quirks"] = [_quirk(q) for q in json.loads(values["quirks"])] if values["quirks"] else None
-    values["extra"] = json.loads(values["extra"]) if values["extra"] else None
-    return row[-1], Batch(**values)
-
-
-def _fate_json(fate: Fate) -> dict[str, Any]:
-    return {
-        "outcome": str(fate.outcome),
-        "at": fate.at,
-        "code": fate.code.name,
-        "message": fate.message,
-        "rule": fate.rule,
-    }
-
-
-def _fate(raw: dict[str, Any]) -> Fate:
-    return Fate(
-        Outcome(raw["outcome"]), float(raw["at"]), Code[raw["code"]], str(raw["message"]), str(raw.get("rule", ""))
-    )
-
-
-def _quirk(raw: dict[str, Any]) -> dict[str, Any]:
-    return {**raw, "name": QuirkName(raw["name"])}
 
 
 class SqliteStore:
@@ -264,7 +139,7 @@ class SqliteStore:
 
     async def insert_file(self, file: File) -> None:
         async with self._lock:
-            await self._db.execute(INSERT_FILE, _file_row(file))
+            await self._db.execute(INSERT_FILE, file_row(file))
 
     async def get_file(self, tenant: str, file_id: str, alive_at: int | None = None) -> File | None:
         """A tenant's file; with `alive_at`, only if it has not expired by then."""
@@ -272,7 +147,7 @@ class SqliteStore:
             SELECT_FILE + " WHERE id = ? AND tenant = ? AND expire_us > ?",
             (file_id, tenant, -1 if alive_at is None else alive_at),
         )
-        return _file(row) if row else None
+        return file_of(row) if row else None
 
     async def list_files(
         self, tenant: str, before_seq: int | None, limit: int, alive_at: int | None = None
@@ -283,7 +158,7 @@ class SqliteStore:
                 SELECT_FILE_SEQ + " WHERE tenant = ? AND seq < ? AND expire_us > ? ORDER BY seq DESC LIMIT ?",
                 (tenant, before_seq if before_seq is not None else 2**62, -1 if alive_at is None else alive_at, limit),
             )
-        return [(row[-1], _file(row[:-1])) for row in rows]
+        return [(row[-1], file_of(row[:-1])) for row in rows]
 
     async def storage_used(self, tenant: str, alive_at: int) -> int:
         """Bytes held by a tenant: its live files and the announced size of its uploads in progress."""
@@ -310,16 +185,16 @@ class SqliteStore:
             if row is None:
                 return None
             await self._db.execute("DELETE FROM files WHERE tenant = ? AND id = ?", (tenant, file_id))
-            return _file(row)
+            return file_of(row)
 
     # -- uploads --------------------------------------------------------------------------------
     async def insert_upload(self, upload: UploadSession) -> None:
         async with self._lock:
-            await self._db.execute(INSERT_UPLOAD, {c: getattr(upload, c) for c in _UPLOAD_COLS})
+            await self._db.execute(INSERT_UPLOAD, upload_row(upload))
 
     async def get_upload(self, upload_id: str) -> UploadSession | None:
         row = await self._read_one(SELECT_UPLOAD + " WHERE id = ?", (upload_id,))
-        return _upload(row) if row else None
+        return upload_of(row) if row else None
 
     async def set_upload_received(self, upload_id: str, received: int) -> None:
         async with self._lock:
@@ -333,21 +208,21 @@ class SqliteStore:
         """The upload session becomes a file, atomically."""
         async with self._transaction():
             await self._db.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
-            await self._db.execute(INSERT_FILE, _file_row(file))
+            await self._db.execute(INSERT_FILE, file_row(file))
 
     # -- batches --------------------------------------------------------------------------------
     async def insert_batch(self, batch: Batch) -> None:
         async with self._lock:
-            await self._db.execute(INSERT_BATCH, _batch_row(batch))
+            await self._db.execute(INSERT_BATCH, batch_row(batch))
 
     async def get_batch(self, tenant: str, batch_id: str) -> Batch | None:
         row = await self._read_one(SELECT_BATCH + " WHERE id = ? AND tenant = ?", (batch_id, tenant))
-        return _batch(row)[1] if row else None
+        return batch_of(row)[1] if row else None
 
     async def find_batch(self, batch_id: str) -> Batch | None:
         """A batch whatever its tenant (for the control plane)."""
         row = await self._read_one(SELECT_BATCH + " WHERE id = ?", (batch_id,))
-        return _batch(row)[1] if row else None
+        return batch_of(row)[1] if row else None
 
     async def list_batches(self, tenant: str, before_seq: int | None, limit: int) -> list[tuple[int, Batch]]:
         """Newest first, as the real service lists them."""
@@ -356,7 +231,7 @@ class SqliteStore:
                 SELECT_BATCH + " WHERE tenant = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
                 (tenant, before_seq if before_seq is not None else 2**62, limit),
             )
-        return [_batch(row) for row in rows]
+        return [batch_of(row) for row in rows]
 
     async def delete_batch(self, tenant: str, batch_id: str) -> Batch | None:
         async with self._transaction():
@@ -364,7 +239,7 @@ class SqliteStore:
             if row is None:
                 return None
             await self._db.execute("DELETE FROM batches WHERE id = ?", (batch_id,))
-            return _batch(row)[1]
+            return batch_of(row)[1]
 
     async def count_active_batches(self, tenant: str) -> int:
         async with self._lock:
@@ -378,13 +253,13 @@ class SqliteStore:
         async with self._lock:
             where, params = (" WHERE tenant = ?", (tenant,)) if tenant else ("", ())
             rows = await self._all(SELECT_FILE + where + " ORDER BY seq", params)
-        return [_file(row) for row in rows]
+        return [file_of(row) for row in rows]
 
     async def all_batches(self, tenant: str | None) -> list[Batch]:
         async with self._lock:
             where, params = (" WHERE tenant = ?", (tenant,)) if tenant else ("", ())
             rows = await self._all(SELECT_BATCH + where + " ORDER BY seq", params)
-        return [_batch(row)[1] for row in rows]
+        return [batch_of(row)[1] for row in rows]
 
     async def reset(self, tenant: str | None) -> list[str]:
         """Delete a tenant's files, uploads and batches (everything, counters too, without a tenant).
@@ -419,12 +294,12 @@ class SqliteStore:
         """Batches the runner still owes work: not yet terminal, or terminal with outputs to write."""
         async with self._lock:
             rows = await self._all(SELECT_BATCH + " WHERE finalized = 0 ORDER BY seq")
-        return [_batch(row)[1] for row in rows]
+        return [batch_of(row)[1] for row in rows]
 
     async def save_batch(self, batch: Batch, expect_state: BatchState) -> bool:
         """Write the batch's mutable fields if it is still in `expect_state` (and not deleted)."""
         async with self._lock:
-            cursor = await self._db.execute(UPDATE_BATCH, {**_batch_row(batch), "expect_state": str(expect_state)})
+            cursor = await self._db.execute(UPDATE_BATCH, {**batch_row(batch), "expect_state": str(expect_state)})
             return cursor.rowcount == 1
 
     async def mark_terminal(self, batch: Batch, expect_state: BatchState, error: dict[str, Any] | None) -> bool:
@@ -454,10 +329,10 @@ class SqliteStore:
     async def finalize_batch(self, batch: Batch, expect_state: BatchState, output: File | None) -> bool:
         """Record a batch's outputs (and its output file, if any) in one transaction."""
         async with self._transaction():
-            cursor = await self._db.execute(UPDATE_BATCH, {**_batch_row(batch), "expect_state": str(expect_state)})
+            cursor = await self._db.execute(UPDATE_BATCH, {**batch_row(batch), "expect_state": str(expect_state)})
             if cursor.rowcount != 1:
                 return False
             if output is not None:
                 await self._db.execute("DELETE FROM files WHERE tenant = ? AND id = ?", (output.tenant, output.id))
-                await self._db.execute(INSERT_FILE, _file_row(output))
+                await self._db.execute(INSERT_FILE, file_row(output))
             return True

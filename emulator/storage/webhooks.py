@@ -12,7 +12,8 @@ import json
 from typing import Any
 
 from emulator.batches.models import TERMINAL_STATES, Batch
-from emulator.storage.sqlite import SELECT_BATCH, SqliteStore, _batch
+from emulator.storage.rows import SELECT_BATCH, batch_of
+from emulator.storage.sqlite import SqliteStore
 from emulator.webhooks.models import Attempt, Delivery, DeliveryState, Mode, Secret, Webhook, WebhookState
 
 SCHEMA = """
@@ -263,7 +264,7 @@ class WebhookStore:
                 "NOT EXISTS (SELECT 1 FROM webhook_announced a WHERE a.batch_id = batches.id) ORDER BY seq",
                 _TERMINAL,
             )
-        return [_batch(row)[1] for row in rows]
+        return [batch_of(row)[1] for row in rows]
 
     async def insert_delivery(self, delivery: Delivery) -> None:
         async with self._lock:
