@@ -17,7 +17,7 @@ from emulator.clock import MICROS, Clock
 from emulator.errors import AlreadyExists, InvalidArgument, NotFound
 from emulator.ids import base36, derive_rng, resource_id, stable_digest
 from emulator.paging import Page, paginate
-from emulator.storage.sqlite import SqliteStore
+from emulator.storage.port import Store
 from emulator.storage.webhooks import WebhookStore
 from emulator.webhooks import events, signing
 from emulator.webhooks.delivery import Dispatcher, allowed
@@ -44,7 +44,7 @@ class WebhookService:
     def __init__(
         self,
         store: WebhookStore,
-        counters: SqliteStore,
+        counters: Store,
         clock: Clock,
         seed: int,
         options: WebhookOptions,
