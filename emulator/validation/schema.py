@@ -89,10 +89,12 @@ class Message:
     fields: dict[str, Field] = field(default_factory=dict)  # by json_name and by name
 
 
-# Fields the live v1beta API accepts beyond the vendored package (message -> json_name -> spec).
-# Sources: google-genai 3.6 (`types.ThinkingConfig.thinking_level`, `ThinkingLevel` enum, sent to
-# the Gemini API as `generationConfig.thinkingConfig.thinkingLevel`), and the Gemini API's
-# reference pages for `ImageConfig.imageSize`.
+# Fields the live v1beta API accepts beyond the vendored package (message -> json_name -> spec),
+# each as the current SDK sends it to the Gemini API (google-genai 3.6, `types.py`):
+# `ThinkingConfig.thinking_level` (enum `ThinkingLevel`), `ImageConfig.image_size`,
+# `FileSearch.file_search_store_names`/`top_k`/`metadata_filter` (the package still has the older
+# `retrieval_resources` form), `Part.media_resolution` (an object, `PartMediaResolution`: its
+# contents are not checked). A newer package that has a field makes its entry a no-op.
 OVERLAY: dict[str, dict[str, dict[str, Any]]] = {
     "ThinkingConfig": {
         "thinkingLevel": {
@@ -102,6 +104,12 @@ OVERLAY: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
     "ImageConfig": {"imageSize": {"name": "image_size", "kind": "string"}},
+    "FileSearch": {
+        "fileSearchStoreNames": {"name": "file_search_store_names", "kind": "string", "repeated": True},
+        "topK": {"name": "top_k", "kind": "int"},
+        "metadataFilter": {"name": "metadata_filter", "kind": "string"},
+    },
+    "Part": {"mediaResolution": {"name": "media_resolution", "kind": "object"}},
 }
 
 
@@ -191,9 +199,14 @@ def _field_of_kind(fd: Any, compiled: dict[str, Message]) -> Field:
 def _overlay(target: Message, json_name: str, spec: dict[str, Any]) -> None:
     if json_name in target.fields:
         return  # a newer vendored schema has it already
+    kind = spec.get("kind")
     if "enum" in spec:
         built = Field(spec["name"], ENUM, spec["type"], enum=frozenset(spec["enum"]), bounds=_I32)
+    elif kind == "int":
+        built = Field(spec["name"], INT, "TYPE_INT32", bounds=_I32)
+    elif kind == "object":
+        built = Field(spec["name"], STRUCT, "type.googleapis.com/google.protobuf.Struct")
     else:
-        built = Field(spec["name"], STRING, "TYPE_STRING")
+        built = Field(spec["name"], STRING, "TYPE_STRING", repeated=bool(spec.get("repeated")))
     target.fields[json_name] = built
     target.fields[spec["name"]] = built
