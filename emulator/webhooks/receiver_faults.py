@@ -14,8 +14,11 @@ import fnmatch
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from emulator.clock import MICROS
+from emulator.errors import InvalidArgument
+from emulator.faults.parsing import _WHEN_KEYS, _normalized, _number, parse_when
 from emulator.faults.rules import When
 from emulator.ids import derive_rng
 from emulator.webhooks.models import Delivery
@@ -36,6 +39,29 @@ class WebhookFault:
     seconds: float | None = None  # delay, reorder: how long; stale-signature: how old
     api_key: str | None = None
     when: When = field(default_factory=When)
+
+
+def parse_webhook_fault(raw: dict[str, Any], rule_id: str, tenant_of_key: Any) -> WebhookFault:
+    what = f"webhook fault {rule_id}"
+    f = _normalized(raw, {"id", "effect", "event", "url", "mode", "seconds", "apiKey", "when", *_WHEN_KEYS}, what)
+    effect = str(f.get("effect", "")).lower().replace("_", "-")
+    if effect not in WEBHOOK_EFFECTS:
+        raise InvalidArgument(f"{what}.effect: {effect!r} is not one of {', '.join(WEBHOOK_EFFECTS)}.")
+    mode = str(f["mode"]).lower() if f.get("mode") else None
+    if mode not in (None, "static", "dynamic"):
+        raise InvalidArgument(f"{what}.mode: {mode!r} is not static or dynamic.")
+    when_raw = dict(f.get("when") or {})
+    when_raw.update({k: f[k] for k in _WHEN_KEYS if k in f})
+    return WebhookFault(
+        id=str(f.get("id", rule_id)),
+        effect=effect,
+        event=str(f.get("event", "*")),
+        url=str(f.get("url", "*")),
+        mode=mode,
+        seconds=_number(f["seconds"], f"{what}.seconds") if "seconds" in f else None,
+        api_key=tenant_of_key(f["apiKey"]) if f.get("apiKey") else None,
+        when=parse_when(when_raw, f"{what}.when"),
+    )
 
 
 # Effects decided once per delivery (on its first attempt), the others on every attempt.
@@ -96,7 +122,8 @@ class ReceiverFaults:
             draw = derive_rng(self.seed, "webhook-fault", rule.id, delivery.id, str(attempt)).random()
             if not rule.when.fires(self.counts[rule.id], draw):
                 continue
-            labels.append(rule.effect)
+            if rule.effect != "duplicate":  # recorded on the extra attempt it makes
+                labels.append(rule.effect)
             if rule.effect in ("delay", "reorder"):
                 hold = max(hold, round((rule.seconds if rule.seconds is not None else 60.0) * MICROS))
                 if rule.effect == "reorder":

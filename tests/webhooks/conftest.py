@@ -31,7 +31,15 @@ class _Attached(Emulator):  # TEMPORARY until the composition root builds the we
 
         async with super().running():
             store = await WebhookStore.open(self.store)
-            self.webhooks = WebhookService(store, self.store, self.clock, self.settings.seed, WebhookOptions(timeout=2))
+            self.webhook_rules: list[object] = []
+            self.webhooks = WebhookService(
+                store,
+                self.store,
+                self.clock,
+                self.settings.seed,
+                WebhookOptions(timeout=2),
+                fault_rules=lambda: tuple(self.webhook_rules),
+            )
             finalize = self.runner._finalize
 
             async def hooked(batch, expect=None):  # type: ignore[no-untyped-def]
@@ -63,7 +71,15 @@ def serve(settings: Settings) -> Iterator[Served]:
 
     emulator = _Attached(settings)
     app = create_app(emulator=emulator)
-    app.router.routes[0:0] = [*routes, *control_routes]
+    from starlette.routing import Mount
+
+    api, top = [r for r in routes if r.path.startswith("/webhooks")], [r for r in routes if r.path.startswith("/.")]
+    for mount in app.router.routes:
+        if isinstance(mount, Mount) and mount.path in ("/v1", "/v1beta", "/v1alpha"):
+            mount.routes[0:0] = api
+        elif isinstance(mount, Mount) and mount.path == "/_emulator":
+            mount.routes[0:0] = control_routes
+    app.router.routes[0:0] = top
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

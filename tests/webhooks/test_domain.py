@@ -1,0 +1,151 @@
+"""Fast, in-process: the retry schedule, the wire parsers, the allow-list, and the durable queue on a
+real SQLite database (queued deliveries and unannounced batches survive closing it)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from emulator.batches.models import Batch, BatchKind, BatchState
+from emulator.clock import MICROS, VirtualClock
+from emulator.errors import InvalidArgument
+from emulator.storage.sqlite import SqliteStore
+from emulator.storage.webhooks import WebhookStore
+from emulator.webhooks import events, schedule, wire
+from emulator.webhooks.delivery import allowed
+from emulator.webhooks.models import WebhookOptions, WebhookState
+from emulator.webhooks.service import WebhookService
+
+pytestmark = pytest.mark.anyio
+
+
+def test_the_schedule_covers_24_hours_with_growing_gaps() -> None:
+    offsets = schedule.OFFSETS_S
+    assert offsets[0] == 0 and offsets[-1] == 24 * 3600
+    gaps = [b - a for a, b in itertools.pairwise(offsets[:-1])]
+    assert gaps == sorted(gaps) and all(g > 0 for g in gaps)
+    assert schedule.due_us(10, 1) == 10 and schedule.due_us(10, schedule.MAX_ATTEMPTS + 1) is None
+    assert schedule.due_us(10, 0) is None
+
+
+@given(st.integers(0, 2**40), st.integers(1, schedule.MAX_ATTEMPTS - 1))
+def test_each_attempt_is_due_after_the_previous(event_us: int, n: int) -> None:
+    first, second = schedule.due_us(event_us, n), schedule.due_us(event_us, n + 1)
+    assert first is not None and second is not None and second > first >= event_us
+
+
+@given(st.text())
+def test_webhook_ids_are_checked(value: str) -> None:
+    try:
+        parsed = wire.parse_webhook_id(value)
+    except InvalidArgument:
+        return
+    assert parsed is None or (parsed == value and 1 <= len(value) <= 63 and value[0].isalnum())
+
+
+def test_parse_create_and_update() -> None:
+    given_ = wire.parse_create({"uri": "https://x/h", "subscribedEvents": ["batch.failed", "batch.failed"]})
+    assert given_.events == ("batch.failed",) and given_.name is None
+    for bad in (
+        {"uri": "ftp://x", "subscribed_events": ["batch.failed"]},
+        {"uri": "https://x", "subscribed_events": []},
+    ):
+        with pytest.raises(InvalidArgument):
+            wire.parse_create(bad)
+    with pytest.raises(InvalidArgument, match=r"batch\.completed"):
+        wire.parse_create({"uri": "https://x", "subscribed_events": ["batch.completed"]})
+    change = wire.parse_update({"uri": "https://y", "name": "n"}, "uri")
+    assert change.uri == "https://y" and change.name is None
+    assert wire.parse_update({"name": "n"}, None).name == "n"
+    assert wire.parse_update({}, "name").name == ""  # named in the mask, absent: cleared
+    with pytest.raises(InvalidArgument):
+        wire.parse_update({}, "id")
+    with pytest.raises(InvalidArgument):
+        wire.parse_update({"state": "disabled_due_to_failed_deliveries"}, "state")
+    assert wire.parse_update({"state": "disabled"}, "state").state is WebhookState.DISABLED
+    assert wire.parse_revocation({}) == "revoke_previous_secrets_after_h24"
+    assert wire.parse_revocation({"revocationBehavior": "REVOKE_PREVIOUS_SECRETS_IMMEDIATELY"}).endswith("immediately")
+
+
+def test_the_allow_list() -> None:
+    assert allowed("http://127.0.0.1:9/x", ()) and not allowed("file:///etc/passwd", ())
+    assert not allowed("gopher://h/", ())
+    patterns = ("127.0.0.1:*", "*.internal", "https://hooks.example.com/*")
+    assert allowed("http://127.0.0.1:8080/h", patterns)
+    assert allowed("http://svc.internal/h", patterns) and not allowed("http://internal.evil/h", patterns)
+    assert allowed("https://hooks.example.com/a", patterns) and not allowed("http://hooks.example.com/a", patterns)
+
+
+def _batch(n: int, state: BatchState, **extra: object) -> Batch:
+    return Batch(
+        id=f"b{n}",
+        tenant="t",
+        kind=BatchKind.GENERATE,
+        model="models/m",
+        display_name=None,
+        state=state,
+        input_file=None,
+        input_blob="in",
+        output_blob="out",
+        request_count=1,
+        create_us=1,
+        update_us=2,
+        end_us=3 * MICROS,
+        finalized=True,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def test_payloads() -> None:
+    ok = events.payload("batch.succeeded", _batch(1, BatchState.SUCCEEDED, output_file="files/batch-b1"))
+    assert ok == (
+        b'{"type":"batch.succeeded","version":"v1","timestamp":"1970-01-01T00:00:03.000000Z",'
+        b'"data":{"id":"batches/b1","output_file_uri":"files/batch-b1"}}'
+    )
+    assert events.batch_event_type(_batch(1, BatchState.CANCELLED), cancelled_events=False) is None
+    assert events.batch_event_type(_batch(1, BatchState.CANCELLED), cancelled_events=True) == "batch.cancelled"
+    assert events.dynamic_targets(_batch(1, BatchState.FAILED, webhook={"uris": []})) is None
+
+
+async def _service(path: Path) -> tuple[SqliteStore, WebhookService]:
+    store = await SqliteStore.open(path)
+    hooks = await WebhookStore.open(store)
+    return store, WebhookService(hooks, store, VirtualClock(scale=0, base_us=10 * MICROS), 0, WebhookOptions())
+
+
+async def test_the_queue_survives_closing_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "e.sqlite3"
+    store, service = await _service(db)
+    webhook, _ = await service.create("t", wire.WebhookInput("http://127.0.0.1:9/h", ("batch.succeeded",)))
+    finished = _batch(1, BatchState.SUCCEEDED)
+    await store.insert_batch(finished)
+    await service.batch_finished(finished)
+    await service.batch_finished(finished)  # announced once only
+    unannounced = _batch(2, BatchState.SUCCEEDED)
+    await store.insert_batch(unannounced)  # finished, but the server stopped before announcing it
+    await store.close()
+
+    store, service = await _service(db)
+    await service.start()
+    queued = await service.deliveries({"tenant": "t"})
+    assert sorted(d.subject for d, _ in queued) == ["batches/b1", "batches/b2"]
+    assert all(d.webhook_id == webhook.id and d.state == "pending" for d, _ in queued)
+    await service.dispatcher.close()
+    await store.close()
+
+
+async def test_upgrading_a_database_sends_no_old_events(tmp_path: Path) -> None:
+    db = tmp_path / "e.sqlite3"
+    store = await SqliteStore.open(db)
+    await store.insert_batch(_batch(1, BatchState.SUCCEEDED))  # from before webhooks existed
+    await store.close()
+    store, service = await _service(db)
+    await service.create("t", wire.WebhookInput("http://127.0.0.1:9/h", ("batch.succeeded",)))
+    await service.start()
+    assert await service.deliveries({}) == []
+    await service.dispatcher.close()
+    await store.close()
