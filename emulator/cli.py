@@ -1,15 +1,14 @@
-"""The `gemini-batch-emulator` command. Every flag also reads `GEMINI_EMULATOR_<FLAG>`.
+"""The `gemini-batch-emulator` command. Every flag also reads `GEMINI_EMULATOR_<FIELD>`; the flags
+(name, type, bounds, default, help) come from the descriptions of the Settings fields (emulator.config).
 
 Precedence, lowest first: built-in defaults < the `--scenario` file < environment < flags.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,18 @@ import click
 from click.core import ParameterSource
 
 from emulator import __version__
-from emulator.config import PRESETS, ConfigError, Settings, load_scenario, preset_settings, scenario_path
+from emulator.config import (
+    PRESETS,
+    SETTINGS,
+    ConfigError,
+    Setting,
+    Settings,
+    env_name,
+    flag_name,
+    load_scenario,
+    preset_settings,
+    scenario_path,
+)
 from emulator.observability.logs import LOG_FORMATS
 
 _DEFAULTS = Settings()
@@ -36,129 +46,42 @@ class _Workers(click.ParamType):  # type: ignore[type-arg]
         self.fail(f"{value!r} is neither 'auto' nor a number of processes.", param, ctx)
 
 
-@dataclass(frozen=True)
-class Flag:
-    """One `serve` option: its Settings field, click type and help."""
-
-    field: str
-    type: Any
-    help: str
-    metavar: str | None = None
-    flag: str | None = None  # the option's name when it is not the field's (`--api-key` for api_keys)
-    multiple: bool = False
-
-
-_FLAGS = [
-    Flag("host", str, "Interface to listen on. Use 0.0.0.0 inside a container."),
-    Flag("port", int, "Port to listen on (0 picks a free one)."),
-    Flag(
-        "data_dir",
-        click.Path(file_okay=False, path_type=Path),
-        "Directory for the SQLite database and file blobs; state survives restarts.",
-        "DIR",
-    ),
-    Flag("seed", int, "Root of every id, fake answer and injected fault: same seed, same input, same output."),
-    Flag(
-        "clock",
-        click.Choice(["real", "manual"]),
-        "real: wall-clock time (times --time-scale); manual: time moves only through the control plane.",
-    ),
-    Flag(
-        "time_scale",
-        click.FloatRange(min=0, min_open=True),
-        "Emulated seconds per real second with the real clock (3600 turns an hour into a second).",
-        "F",
-    ),
-    Flag("clock_start", str, "Emulated time at first start, RFC 3339 (default: now).", "TIME"),
-    Flag(
-        "queue_delay", str, "How long a batch stays PENDING: seconds, or a range drawn per batch (60..600).", "SECONDS"
-    ),
-    Flag(
-        "request_latency", str, "Processing time of one request inside a batch (0: all at once), or a range.", "SECONDS"
-    ),
-    Flag("batch_overhead", str, "Time between a batch's last answer and SUCCEEDED, or a range.", "SECONDS"),
-    Flag("http_latency", click.FloatRange(min=0), "Real seconds added to every API response.", "SECONDS"),
-    Flag(
-        "request_error_rate",
-        click.FloatRange(0, 1),
-        "Seeded fraction of batch requests answered with an error line (500 INTERNAL).",
-        "P",
-    ),
-    Flag("max_active_batches", click.IntRange(min=1), "Batches that may be PENDING or RUNNING at once per key.", "N"),
-    Flag("max_file_bytes", click.IntRange(min=1), "Largest file an upload may announce.", "BYTES"),
-    Flag("max_storage_bytes", click.IntRange(min=1), "File storage per API key.", "BYTES"),
-    Flag("max_inline_bytes", click.IntRange(min=1), "Largest total size of a batch's inline requests.", "BYTES"),
-    Flag("file_retention", click.FloatRange(min=0), "Seconds before a file expires and disappears.", "SECONDS"),
-    Flag("batch_expiry", click.FloatRange(min=0), "Seconds before an unfinished batch becomes EXPIRED.", "SECONDS"),
-    Flag("public_url", str, "Base URL clients reach the emulator by (default: taken from each request's Host).", "URL"),
-    Flag("responder", str, "The fake model: default, echo, fixed:<text>, or module:callable for your own.", "MODE"),
-    Flag(
-        "responses",
-        click.Path(dir_okay=False, path_type=Path),
-        "Rule file (TOML or JSON) of scripted answers, matched before the responder.",
-        "FILE",
-    ),
-    Flag(
-        "models",
-        click.Path(dir_okay=False, path_type=Path),
-        "A JSON catalogue of models for models.list and models.get (default: current Gemini models).",
-        "FILE",
-    ),
-    Flag(
-        "seed_file",
-        click.Path(dir_okay=False, path_type=Path),
-        "Files and batches (JSON or TOML) to create at start-up unless they exist.",
-        "FILE",
-    ),
-    Flag("max_request_bytes", click.IntRange(min=1), "Largest JSON request body.", "BYTES"),
-    Flag("max_line_bytes", click.IntRange(min=1), "Longest JSONL line; a longer one becomes an error line.", "BYTES"),
-    Flag("max_batch_requests", click.IntRange(min=1), "Most requests in one batch (default: no limit).", "N"),
-    Flag(
-        "api_keys",
-        str,
-        "Accept only this API key (repeat for several; the variable takes them space-separated). Without one, "
-        "any key works.",
-        "KEY",
-        flag="api-key",
-        multiple=True,
-    ),
-    Flag("control_token", str, "Require this token for /_emulator/* (Authorization: Bearer TOKEN).", "TOKEN"),
-    Flag("log_level", click.Choice(["critical", "error", "warning", "info", "debug"]), "How much to log."),
-    Flag(
-        "workers",
-        _Workers(),
-        "Processes that answer the lines of large batches beside the server: auto (one per core, up to 8) or N "
-        "(0: in the server's own process).",
-        "N",
-    ),
-]
+def _click_type(s: Setting) -> Any:
+    """The option type a setting's description asks for (its bounds and choices show in --help)."""
+    if s.choices:
+        return click.Choice(list(s.choices))
+    if s.kind in ("int", "float"):
+        if s.low is None and s.high is None:
+            return int if s.kind == "int" else float
+        if s.kind == "float":
+            return click.FloatRange(min=s.low, max=s.high, min_open=s.above)
+        low, high = (None if bound is None else int(bound) for bound in (s.low, s.high))
+        return click.IntRange(min=low, max=high, min_open=s.above)
+    if s.kind in ("path", "dir"):
+        return click.Path(dir_okay=s.kind == "dir", file_okay=s.kind == "path", path_type=Path)
+    return _Workers() if s.kind == "workers" else str
 
 
-def _env(name: str) -> str:
-    return "GEMINI_EMULATOR_" + name.upper()
-
-
-def _default(field: str) -> Any:
-    if field == "workers":  # the library's default is 0 (no processes); a served emulator uses the cores
-        return "auto"
-    value = getattr(_DEFAULTS, field)
-    return str(value) if field in ("queue_delay", "request_latency", "batch_overhead") else value
+def _default(name: str, s: Setting) -> Any:
+    value = s.serve_default if s.serve_default is not None else getattr(_DEFAULTS, name)
+    return str(value) if s.kind == "span" else value
 
 
 def _with_flags(command: Any) -> Any:
-    for flag in reversed(_FLAGS):
-        default = _default(flag.field)
+    """One option per setting that has a flag, in the order of the Settings fields."""
+    for name, s in reversed([(name, s) for name, s in SETTINGS.items() if s.cli]):
+        default = _default(name, s)
         command = click.option(
-            "--" + (flag.flag or flag.field.replace("_", "-")),
-            flag.field,
-            type=flag.type,
+            flag_name(name),
+            name,
+            type=_click_type(s),
             default=default,
-            multiple=flag.multiple,
-            envvar=_env(flag.field),
+            multiple=s.kind == "keys",
+            envvar=env_name(name),
             show_default=default is not None and default != (),
             show_envvar=True,
-            metavar=flag.metavar,
-            help=flag.help,
+            metavar=s.metavar,
+            help=s.help,
         )(command)
     return command
 
@@ -179,7 +102,7 @@ def _common_options(command: Any) -> Any:
         "--log-format",
         type=click.Choice(LOG_FORMATS),
         default="text",
-        envvar=_env("log_format"),
+        envvar=env_name("log_format"),
         show_default=True,
         show_envvar=True,
         help="text: one readable line per request and per batch transition; json: one JSON object per line.",
@@ -187,20 +110,20 @@ def _common_options(command: Any) -> Any:
     command = click.option(
         "--ephemeral",
         is_flag=True,
-        envvar=_env("ephemeral"),
+        envvar=env_name("ephemeral"),
         show_envvar=True,
         help="Keep state in a temporary directory removed at exit (overrides --data-dir).",
     )(command)
     command = click.option(
         "--preset",
         type=click.Choice(sorted(PRESETS)),
-        envvar=_env("preset"),
+        envvar=env_name("preset"),
         show_envvar=True,
         help="Named latency settings (realistic: minutes of queueing, hours for big batches; use with --time-scale).",
     )(command)
     command = click.option(
         "--scenario",
-        envvar=_env("scenario"),
+        envvar=env_name("scenario"),
         show_envvar=True,
         metavar="FILE|NAME",
         help="A scenario file (TOML), or the name of a shipped one (fast, realistic, flaky-http, job-fails, "
@@ -298,7 +221,7 @@ def print_config(
 @main.command()
 @click.option(
     "--url",
-    envvar=_env("healthcheck_url"),
+    envvar=env_name("healthcheck_url"),
     show_envvar=True,
     help="Health URL to probe (default: http://127.0.0.1:$GEMINI_EMULATOR_PORT/_emulator/health).",
 )
@@ -310,10 +233,10 @@ def healthcheck(url: str | None, timeout: float) -> None:
     import urllib.request
 
     if url is None:
-        host = os.environ.get(_env("host"), _DEFAULTS.host)
+        host = os.environ.get(env_name("host"), _DEFAULTS.host)
         host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
         host = f"[{host}]" if ":" in host else host
-        url = f"http://{host}:{os.environ.get(_env('port'), _DEFAULTS.port)}/_emulator/health"
+        url = f"http://{host}:{os.environ.get(env_name('port'), _DEFAULTS.port)}/_emulator/health"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             body = json.loads(response.read() or b"{}")
@@ -348,9 +271,9 @@ def _source_of(ctx: click.Context, param: str) -> str:
     """Where a click parameter's value came from, or "default"."""
     source = ctx.get_parameter_source(param)
     if source is ParameterSource.COMMANDLINE:
-        return "flag --" + param.replace("_", "-")
+        return "flag " + (flag_name(param) if param in SETTINGS else "--" + param.replace("_", "-"))
     if source is ParameterSource.ENVIRONMENT:
-        return "environment " + _env(param)
+        return "environment " + env_name(param)
     return "default"
 
 
@@ -360,11 +283,9 @@ def sources(ctx: click.Context, scenario: str | None, preset: str | None) -> lis
     from_scenario = set(load_scenario(scenario)) if scenario else set()
     from_preset = set(preset_settings(preset)) if preset else set()
     scenario_file = str(scenario_path(scenario)) if scenario else ""
-    flags = {flag.field for flag in _FLAGS}
     out = []
-    for item in dataclasses.fields(Settings):
-        name = item.name
-        given = _source_of(ctx, name) if name in flags else "default"
+    for name, s in SETTINGS.items():
+        given = _source_of(ctx, name) if s.cli else "default"
         if name == "data_dir" and ctx.params.get("ephemeral"):
             given = _source_of(ctx, "ephemeral")
         if given != "default":
@@ -378,36 +299,28 @@ def sources(ctx: click.Context, scenario: str | None, preset: str | None) -> lis
     return out
 
 
-_SECRETS = {"api_keys", "control_token"}
-
-
 def _masked(name: str, value: Any) -> Any:
     """Secrets are shown as what they are, never as their value."""
-    if name == "api_keys":
+    if SETTINGS[name].kind == "keys":
         return f"({len(value)} key{'s' if len(value) != 1 else ''})" if value else "(any key)"
     return "(set)" if value else None
 
 
 def _shown(name: str, value: Any) -> str:
-    if name in _SECRETS:
+    if SETTINGS[name].secret:
         return str(_masked(name, value) or "-")
     if value is None:
-        return {
-            "data_dir": "(a temporary directory)",
-            "public_url": "(from each request's Host)",
-            "clock_start": "(now, at first start)",
-            "workers": "auto (one per core, up to 8)",
-        }.get(name, "-")
-    if name == "faults":
+        return SETTINGS[name].unset or "-"
+    if SETTINGS[name].kind == "faults":
         wire = value.to_wire()
         return json.dumps(wire, separators=(",", ":")) if any(wire.values()) else "none"
     return str(value)
 
 
 def _json_value(name: str, value: Any) -> Any:
-    if name in _SECRETS:
+    if name in SETTINGS and SETTINGS[name].secret:
         return _masked(name, value)
-    if name == "faults":
+    if name in SETTINGS and SETTINGS[name].kind == "faults":
         return value.to_wire()
     if value is None or isinstance(value, bool | int | float):
         return value

@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, list[str]]] = [
         "domain",
         [
             "emulator.config",
+            "emulator.config.*",
             "emulator.faults",
             "emulator.faults.rules",
             "emulator.faults.parsing",

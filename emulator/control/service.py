@@ -18,7 +18,7 @@ from emulator.batches.models import BatchState, BatchView
 from emulator.batches.runner import JobRunner
 from emulator.batches.service import BatchesService
 from emulator.clock import VirtualClock, parse_time, rfc3339
-from emulator.config import ConfigError, Settings, scenario_settings
+from emulator.config import LIVE, PER_KEY, ConfigError, Settings, live_view, scenario_settings
 from emulator.control.models import LATEST_US, MODE_NEEDS_KEY, ClockChange, ClockView, JournalQuery
 from emulator.errors import InvalidArgument, NotFound
 from emulator.faults.book import FaultBook, error_rate_rule
@@ -32,23 +32,6 @@ from emulator.storage.blobs import BlobStore
 from emulator.storage.port import Store
 
 CLOCK_KEY = "clock"
-
-TENANT_TIMING = frozenset({"queue_delay", "request_latency", "batch_overhead"})
-RUNTIME_FIELDS = frozenset(
-    {
-        "queue_delay",
-        "request_latency",
-        "batch_overhead",
-        "http_latency",
-        "request_error_rate",
-        "max_active_batches",
-        "max_file_bytes",
-        "max_storage_bytes",
-        "max_inline_bytes",
-        "file_retention",
-        "batch_expiry",
-    }
-)
 
 
 def clock_for(settings: Settings) -> VirtualClock:
@@ -247,7 +230,7 @@ class ControlService:
         try:
             values = scenario_settings(changes)
             faults = values.pop("faults", None)
-            unknown = set(values) - RUNTIME_FIELDS
+            unknown = set(values) - LIVE
             if unknown:
                 raise ConfigError(f"{sorted(unknown)[0]} can only be set at start-up.")
             settings = self.settings.replace(**values)
@@ -269,7 +252,7 @@ class ControlService:
         faults: FaultPolicy = values.pop("faults", FaultPolicy())
         clock_mode, clock_start = values.pop("clock", None), values.pop("clock_start", None)
         error_rate = values.pop("request_error_rate", None)
-        unknown = set(values) - TENANT_TIMING
+        unknown = set(values) - PER_KEY  # what is left of them: the timings
         if unknown:
             raise InvalidArgument(f"{sorted(unknown)[0]} cannot be set for one API key; set it for the emulator.")
         self.faults.set_tenant_timing(tenant, {k: Span.parse(v, k) for k, v in values.items()})
@@ -301,21 +284,7 @@ class ControlService:
             "dataDir": str(self.data_dir) if s.data_dir is not None else None,
             "ephemeral": s.data_dir is None,
             "clock": {"mode": self.clock.mode, "timeScale": self.clock.scale, "now": rfc3339(self.clock.now_us())},
-            "latency": {
-                "queueDelay": str(s.queue_delay),
-                "requestLatency": str(s.request_latency),
-                "batchOverhead": str(s.batch_overhead),
-                "http": s.http_latency,
-            },
-            "limits": {
-                "maxActiveBatches": s.max_active_batches,
-                "maxFileBytes": s.max_file_bytes,
-                "maxStorageBytes": s.max_storage_bytes,
-                "maxInlineBytes": s.max_inline_bytes,
-                "fileRetention": s.file_retention,
-                "batchExpiry": s.batch_expiry,
-            },
-            "requestErrorRate": s.request_error_rate,
+            **live_view(s),  # latency, limits, requestErrorRate
             "faults": self.faults.policy.to_wire(),
             "responder": s.responder,
         }

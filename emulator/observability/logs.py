@@ -27,7 +27,6 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LOG_FORMATS = ("text", "json")
-LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 REQUEST_LOGGER = "emulator.requests"
 BATCH_LOGGER = "emulator.batches"
 

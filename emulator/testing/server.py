@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.config import Settings
+from emulator.config import PER_KEY, Settings, read_document, scenario_document, scenario_path
 from emulator.emulator import Emulator
 
 __all__ = ["GeminiEmulator", "RunningServer", "serve_in_thread"]
@@ -63,21 +63,9 @@ def serve_in_thread(settings: Settings, *, startup_timeout: float = 20) -> Itera
         sock.close()
 
 
-# Marker arguments an API key can carry on a shared emulator; anything else needs a server of its own.
-PER_KEY_OPTIONS = frozenset(
-    {
-        "scenario",
-        "clock",
-        "clock_start",
-        "request_error_rate",
-        "queue_delay",
-        "request_latency",
-        "batch_overhead",
-        "faults",
-        "responses",
-    }
-)
-_LATENCY = ("queue_delay", "request_latency", "batch_overhead")
+# Marker arguments an API key can carry on a shared emulator (the settings the control plane can set
+# for one key, a scenario, scripted answers); anything else needs a server of its own.
+PER_KEY_OPTIONS = PER_KEY | {"scenario", "responses"}
 
 
 class GeminiEmulator:
@@ -103,27 +91,14 @@ class GeminiEmulator:
             raise TypeError(f"unknown option(s) for one API key: {', '.join(sorted(unknown))}")
         document: dict[str, Any] = {}
         if options.get("scenario"):
-            from emulator.config import read_document, scenario_path
-
             document = read_document(scenario_path(str(options["scenario"])))
-        if options.get("clock") or options.get("clock_start"):
-            clock = dict(document.get("clock") or {})
-            if options.get("clock"):
-                clock["mode"] = options["clock"]
-            if options.get("clock_start"):
-                clock["start"] = options["clock_start"]
-            document["clock"] = clock
-        latency = dict(document.get("latency") or {})
-        latency.update({k: str(options[k]) for k in _LATENCY if options.get(k) is not None})
-        if latency:
-            document["latency"] = latency
-        if options.get("request_error_rate") is not None:
-            document["request_error_rate"] = options["request_error_rate"]
-        if options.get("faults"):
-            faults = dict(document.get("faults") or {})
-            for kind, rules in options["faults"].items():
-                faults[kind] = [*faults.get(kind, []), *rules]
-            document["faults"] = faults
+        given = {k: v for k, v in options.items() if k in PER_KEY and v is not None and v != {}}
+        for key, value in scenario_document(given).items():
+            if key == "faults":  # rule lists add up
+                value = {kind: [*document.get("faults", {}).get(kind, []), *rules] for kind, rules in value.items()}
+            if isinstance(value, dict):  # a table: the options win key by key
+                value = {**(document.get(key) or {}), **value}
+            document[key] = value
         if document:
             self.control.configure(apiKey=self.api_key, **document)
         if options.get("responses") is not None:
