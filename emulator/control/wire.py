@@ -128,6 +128,8 @@ def _entry(entry: JournalEntry) -> dict[str, Any]:
         out["resource"] = entry.resource
     if entry.fault:
         out["fault"] = entry.fault
+    if entry.warnings:
+        out["warnings"] = list(entry.warnings)
     return out
 
 

@@ -18,8 +18,11 @@ DEFAULT_PAGE_SIZE = 50
 
 
 def _service(request: Request) -> GenerationService:
+    """The service for this call; what lenient validation lets through goes to the request journal."""
     emulator = emulator_of(request)
-    return GenerationService(emulator.responder, emulator.files, emulator.validator)
+    service = GenerationService(emulator.responder, emulator.files, emulator.validator)
+    request.state.validation_warnings = service.warnings
+    return service
 
 
 def _version(request: Request) -> str:

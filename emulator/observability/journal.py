@@ -28,6 +28,7 @@ class JournalEntry:
     resource: str | None
     duration_ms: float
     fault: str | None
+    warnings: tuple[str, ...] = ()  # what lenient validation let through (unknown field names)
 
 
 class Journal:

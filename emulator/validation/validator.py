@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.errors import InvalidArgument
+from emulator.errors import InvalidArgument, NotFound
 from emulator.generation.catalogue import DEFAULT_CATALOGUE, Catalogue, model_name
 from emulator.validation import checks
 
@@ -45,20 +45,7 @@ class Validator:
         prefixes every field path (an inline batch request's place in the create call)."""
         if self.mode == "off":
             return []
-        from emulator.validation import schema, walk  # the schema loads on first validation
-
-        try:
-            violations = walk.check(body, schema.message(message), path)
-        except RecursionError:
-            raise InvalidArgument("Invalid JSON payload received. The request is nested too deeply.") from None
-        if not violations:
-            return []
-        if self.mode == "lenient":
-            warnings = [v.description for v in violations if v.unknown]
-            violations = [v for v in violations if not v.unknown]
-            if not violations:
-                return warnings
-        raise invalid(violations)
+        return self._verdict(self._violations(message, body, path))
 
     def generate(
         self,
@@ -101,6 +88,62 @@ class Validator:
             else:
                 checks.contents(body.get("contents"), "CountTokensRequest")
         return warnings
+
+    # -- batches ---------------------------------------------------------------------------------
+    def batch_model(self, model: str, *, embed: bool, version: str = "v1beta") -> None:
+        """`batches.create`'s model: unknown is the 404; a known model without the batch method (an
+        embedding model for `batchGenerateContent`) is a 400."""
+        method = "asyncBatchEmbedContent" if embed else "batchGenerateContent"
+        if self.catalogue.find(model) is None:
+            self.model(model, method, version=version)  # the 404, unless unknown models are allowed
+            return
+        try:
+            self.model(model, method, version=version)
+        except NotFound as error:
+            raise InvalidArgument(error.message) from None
+
+    def inline_requests(self, items: list[Any], *, embed: bool) -> list[str]:
+        """The schema of every inline request of a create call, as Google's front end parses the whole
+        body: one 400 listing every violation, paths from `batch.input_config.requests.requests[i]`."""
+        if self.mode == "off":
+            return []
+        message = "EmbedContentRequest" if embed else "GenerateContentRequest"
+        found: list[Any] = []
+        for index, item in enumerate(items):
+            request = item.get("request") if isinstance(item, Mapping) else None
+            if request is not None:
+                found.extend(
+                    self._violations(message, request, f"batch.input_config.requests.requests[{index}].request")
+                )
+        return self._verdict(found)
+
+    def line(self, request: Mapping[str, Any], model: str, *, embed: bool) -> None:
+        """One batch line's request (a JSONL line, or an inline request at answer time): schema, the
+        line's model (a line may name its own), the semantic checks. Lenient warnings are dropped
+        (a batch may hold a million lines); the create call logs those of inline requests."""
+        if embed:
+            self.embed(request, model, method="asyncBatchEmbedContent")
+        else:
+            self.generate(request, model, method="batchGenerateContent")
+
+    def _violations(self, message: str, body: Any, path: str) -> list[Any]:
+        from emulator.validation import schema, walk  # the schema loads on first validation
+
+        try:
+            return walk.check(body, schema.message(message), path)
+        except RecursionError:
+            raise InvalidArgument("Invalid JSON payload received. The request is nested too deeply.") from None
+
+    def _verdict(self, violations: list[Any]) -> list[str]:
+        """Raise for `violations` (lenient: all but unknown names); return lenient's warnings."""
+        if not violations:
+            return []
+        if self.mode == "lenient":
+            warnings = [v.description for v in violations if v.unknown]
+            violations = [v for v in violations if not v.unknown]
+            if not violations:
+                return warnings
+        raise invalid(violations)
 
     def _limits(self, info: Mapping[str, Any] | None) -> Mapping[str, Any]:
         return self.catalogue.limits.get(info["name"], {}) if info is not None else {}
