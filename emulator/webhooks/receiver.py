@@ -22,6 +22,7 @@ import hmac
 import json
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections import deque
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from typing import Any
 from emulator.webhooks import signing
 
 TOLERANCE_S = 300
+BATCH_EVENTS = ("batch.succeeded", "batch.failed", "batch.expired")
 
 
 @dataclass
@@ -65,9 +67,12 @@ class Received:
 
 @dataclass
 class WebhookReceiver:
-    host: str = "127.0.0.1"
+    host: str = "127.0.0.1"  # the address it listens on
     secret: str | None = None  # a static webhook's signing secret (`whsec_...`)
     jwks_url: str | None = None  # the emulator's `/.well-known/jwks.json`, for dynamic webhooks
+    public_host: str | None = None  # the host the emulator reaches it by (a sidecar: the test runner's name)
+    emulator_url: str | None = None  # for `subscribe`: the emulator, and the test's API key
+    api_key: str | None = None
     hang: bool = False
     requests: list[Received] = field(default_factory=list)
     _script: deque[int] = field(default_factory=deque)
@@ -109,7 +114,23 @@ class WebhookReceiver:
     @property
     def url(self) -> str:
         assert self._server is not None, "start the receiver first"
-        return f"http://{self.host}:{self._server.server_address[1]}/webhook"
+        return f"http://{self.public_host or self.host}:{self._server.server_address[1]}/webhook"
+
+    def subscribe(self, *events: str, name: str | None = None) -> dict[str, Any]:
+        """Register this receiver as a static webhook of `api_key` (default: every batch event but
+        `batch.cancelled`) and keep its signing secret; returns the webhook as created."""
+        assert self.emulator_url and self.api_key, "subscribe needs emulator_url and api_key"
+        body = {"uri": self.url, "subscribed_events": list(events or BATCH_EVENTS), **({"name": name} if name else {})}
+        request = urllib.request.Request(
+            f"{self.emulator_url.rstrip('/')}/v1beta/webhooks",
+            data=json.dumps(body).encode(),
+            headers={"content-type": "application/json", "x-goog-api-key": self.api_key},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            webhook: dict[str, Any] = json.load(answer)
+        self.secret = webhook["new_signing_secret"]
+        return webhook
 
     # -- scripting and reading -------------------------------------------------------------------
     def respond(self, *statuses: int) -> None:
@@ -176,12 +197,29 @@ class WebhookReceiver:
             raise ValueError("webhook-timestamp is missing or more than 5 minutes off")
         if signature.count(".") == 2 and not signature.startswith("v1,"):
             return self._verify_jwt(signature, received)
-        if self.secret is None:
+        for secrets in (self._secrets(fetch=False), self._secrets(fetch=True)):
+            for secret in secrets:
+                expected = signing.hmac_signature(secret, msg_id, int(stamp), received.body)
+                if any(hmac.compare_digest(expected, part) for part in signature.split(" ")):
+                    return None
+        if self.secret is None and not (self.emulator_url and self.api_key):
             raise ValueError("no secret set on the receiver to check an HMAC signature")
-        expected = signing.hmac_signature(self.secret, msg_id, int(stamp), received.body)
-        if not any(hmac.compare_digest(expected, part) for part in signature.split(" ")):
-            raise ValueError("no matching signature")
-        return None
+        raise ValueError("no matching signature")
+
+    def _secrets(self, *, fetch: bool) -> list[str]:
+        """The secret set on the receiver; or (`fetch`) those of the API key's webhooks to this URL,
+        asked of the emulator's control plane, so that webhooks a test created itself verify too."""
+        if not fetch:
+            return [self.secret] if self.secret else []
+        if not (self.emulator_url and self.api_key):
+            return []
+        query = urllib.parse.urlencode({"apiKey": self.api_key, "uri": self.url})
+        url = f"{self.emulator_url.rstrip('/')}/_emulator/webhooks/signing-secrets?{query}"
+        try:
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                return [str(s) for s in json.load(answer)["secrets"]]
+        except OSError:
+            return []
 
     def _verify_jwt(self, token: str, received: Received) -> dict[str, Any]:
         if self.jwks_url is None:

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from emulator.asgi.requests import JSONResponse, emulator_of, read_json, tenant_for, tenant_of
 from emulator.asgi.routing import api_route, control_route
 from emulator.clock import rfc3339
+from emulator.errors import InvalidArgument
 from emulator.paging import encode_token, page_params
 from emulator.webhooks import wire
 from emulator.webhooks.models import Attempt, Delivery
@@ -152,6 +153,16 @@ async def redeliver(request: Request) -> Response:
     return JSONResponse(delivery_to_wire(*await service.delivery(delivery.id)))
 
 
+async def signing_secrets(request: Request) -> Response:
+    """`?apiKey=K[&uri=U]`: the secrets that sign now for K's webhooks (to U), for test receivers."""
+    query = request.query_params
+    key = query.get("apiKey") or query.get("api_key")
+    if not key:
+        raise InvalidArgument("apiKey is required: whose webhooks' secrets?")
+    secrets = await _service(request).signing_secrets(tenant_for(key), query.get("uri") or None)
+    return JSONResponse({"secrets": secrets})
+
+
 async def settle_deliveries(request: Request) -> Response:
     """Return once every attempt due now has been made (after a clock jump, for instance)."""
     await _service(request).settle()
@@ -174,4 +185,5 @@ control_routes = [
     control_route("/webhooks/deliveries/{delivery_id:rid}", get_delivery, "GET"),
     control_route("/webhooks/deliveries/{delivery_id:rid}:redeliver", redeliver, "POST"),
     control_route("/webhooks/settle", settle_deliveries, "POST"),
+    control_route("/webhooks/signing-secrets", signing_secrets, "GET"),
 ]

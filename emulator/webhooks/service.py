@@ -229,6 +229,17 @@ class WebhookService:
         self.dispatcher.add([delivery])
         return delivery
 
+    async def signing_secrets(self, tenant: str, uri: str | None = None) -> Sequence[str]:
+        """The secrets that sign now for a key's webhooks (those sending to `uri`): for test receivers,
+        which may then verify deliveries to webhooks a test created through an SDK."""
+        now = self._clock.now_us(tenant)
+        return [
+            s.value
+            for webhook in await self._store.all_webhooks(tenant)
+            if uri is None or webhook.uri == uri
+            for s in webhook.live_secrets(now)
+        ]
+
     async def reset(self, tenant: str | None) -> None:
         await self._store.reset(tenant)
         if tenant is None:

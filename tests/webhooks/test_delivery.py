@@ -198,3 +198,14 @@ def test_redeliver_sends_the_same_event_again(key: Key, receiver: WebhookReceive
     assert again["id"] == delivery["id"]
     second = receiver.wait_for("batch.succeeded", count=2)
     assert second.webhook_id == first.webhook_id and second.body == first.body
+
+
+def test_the_receiver_finds_the_secret_of_a_webhook_the_test_created(key: Key, server: Served) -> None:
+    with WebhookReceiver(emulator_url=server.url, api_key=key.key) as receiver:
+        key.client.webhooks.create(uri=receiver.url, subscribed_events=["batch.succeeded"])  # secret not kept
+        name = key.batch()
+        key.advance(1)
+        assert receiver.wait_for("batch.succeeded").json["data"]["id"] == name
+    with WebhookReceiver(emulator_url=server.url, api_key=key.key) as subscribed:
+        hook = subscribed.subscribe("batch.failed")
+        assert subscribed.secret == hook["new_signing_secret"] and hook["subscribed_events"] == ["batch.failed"]
