@@ -13,8 +13,8 @@ accepts every method. An optional `emulatorLimits` object per model (`maxCandida
 `maxOutputDimensionality`, `thinkingLevels`, `thinkingRequired`) sets the limits the `Model`
 resource has no field for; it is not shown by `models.get`.
 
-The default catalogue is the Gemini API's current text and embedding models (figures from the
-model pages of ai.google.dev and the `models.list` answers quoted in docs/api.md).
+The default catalogue is the Gemini API's current text and embedding models; docs/api.md gives the
+sources of their figures.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ _G20 = {"maxCandidates": 8}
 
 DEFAULT_MODELS: list[dict[str, Any]] = [
     _model("gemini-3.8-flash", "Gemini 3.8 Flash", "Gemini 3.8 Flash.", version="3.8", limits=_G3),
+    _model("gemini-3.7-flash", "Gemini 3.7 Flash", "Gemini 3.7 Flash.", version="3.7", limits=_G3),
     _model("gemini-3.5-flash", "Gemini 3.5 Flash", "Gemini 3.5 Flash.", version="3.5", limits=_G3),
     _model("gemini-3.1-pro-preview", "Gemini 3.1 Pro Preview", "Gemini 3.1 Pro preview.", version="3.1", limits=_G3),
     _model("gemini-3.1-flash-lite", "Gemini 3.1 Flash-Lite", "Gemini 3.1 Flash-Lite.", version="3.1", limits=_G3),
