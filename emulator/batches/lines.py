@@ -22,6 +22,7 @@ from emulator.errors import ApiError, Internal, InvalidArgument, error_for
 from emulator.faults.rules import LineFault
 from emulator.ids import derive_rng
 from emulator.responder import FileLookup, RequestInfo, Responder
+from emulator.responder.embeddings import with_token_count
 
 _KEY = re.compile(rb'"key"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
 _MISSING = object()
@@ -114,7 +115,7 @@ def _respond(request: dict[str, Any], index: int, key: Any, ctx: LineContext) ->
     if rule is not None and rule.finish_reason is None and rule.blocked is None:
         raise error_for(rule.code, rule.message or default_message(rule.code))
     if ctx.kind is BatchKind.EMBED:
-        return ctx.responder.embed(request, info)
+        return with_token_count(ctx.responder.embed(request, info), request)
     if rule is not None and rule.blocked is not None:
         return blocked_response(request, model, rule.blocked)
     response = ctx.responder.generate(request, info)
@@ -133,10 +134,10 @@ def _fault_for(request: dict[str, Any], index: int, key: str | None, ctx: LineCo
 
 
 def _render(ctx: LineContext, key: Any, metadata: Any, field: str, value: Any) -> bytes:
-    line: dict[str, Any] = {}
+    """`{"response": ..., "key": ...}`: the key after the result, as in the real service's files."""
+    line: dict[str, Any] = {field: value}
     if key is not _MISSING:
         line["key"] = key
-    line[field] = value
     if metadata is not _MISSING and metadata is not None:
         line["metadata"] = metadata
     return orjson.dumps(line)

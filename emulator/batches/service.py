@@ -138,8 +138,10 @@ class BatchesService:
         return await self._view(await self._load(tenant, name), poll=True)
 
     async def list(self, tenant: str, page_size: int, token: int | None) -> Page[BatchView]:
+        """The real list omits inline results (`metadata.output` is absent for an inline batch; the
+        cookbook's saved list shows no `dest` for one): clients call `get` for them."""
         page = paginate(await self._store.list_batches(tenant, token, page_size + 1), page_size)
-        return Page([await self._view(batch) for batch in page.items], page.next_position)
+        return Page([await self._view(batch, inline=False) for batch in page.items], page.next_position)
 
     async def cancel(self, tenant: str, name: str) -> None:
         """PENDING or RUNNING → CANCELLED. Cancelling a finished batch changes nothing (lenient: the
@@ -206,10 +208,12 @@ class BatchesService:
             raise _batch_not_found(name)
         return batch
 
-    async def _view(self, batch: Batch, *, poll: bool = False) -> BatchView:
-        """The batch as a client sees it: its inline results read back, production quirks applied."""
+    async def _view(self, batch: Batch, *, poll: bool = False, inline: bool = True) -> BatchView:
+        """The batch as a client sees it: its inline results read back (unless `inline` is False),
+        production quirks applied."""
         data = None
-        if (batch.inline or quirks.inline_output_instead_of_file(batch)) and batch.finalized and batch.lines_done:
+        wants_inline = batch.inline or quirks.inline_output_instead_of_file(batch)
+        if inline and wants_inline and batch.finalized and batch.lines_done:
             try:
                 data = (await asyncio.to_thread(self._blobs.path(batch.output_blob).read_bytes))[: batch.output_offset]
             except FileNotFoundError:

@@ -14,9 +14,11 @@ import functools
 import hashlib
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from emulator.errors import InvalidArgument
+from emulator.responder.tokens import content_tokens
 
 TASK_TYPES = frozenset(
     {
@@ -90,3 +92,14 @@ def _task_vector(family: str, dim: int) -> tuple[float, ...]:
     values = [b - 127.5 for b in raw]
     norm = math.sqrt(sum(v * v for v in values)) or 1.0
     return tuple(v / norm for v in values)
+
+
+def with_token_count(response: dict[str, Any], request: Mapping[str, Any]) -> dict[str, Any]:
+    """A batch's embedding result as the real service writes it: `{"tokenCount": "1", "embedding":
+    {...}}`, the content's token count first, as an int64 string (a response that already has one,
+    from a custom responder, is kept)."""
+    if "tokenCount" in response:
+        return response
+    content = request.get("content")
+    tokens = content_tokens([content]) if isinstance(content, Mapping) else 0
+    return {"tokenCount": str(tokens), **response}
