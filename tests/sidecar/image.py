@@ -1,11 +1,11 @@
-"""The image without a Docker engine: read the Dockerfile, then run its ENTRYPOINT and HEALTHCHECK on
-the host with the environment a container would get.
+"""The image without a container engine: read the Dockerfile, then run its ENTRYPOINT and HEALTHCHECK
+on the host with the environment a container would get (`make test-image` runs the image itself).
 
 A `Container` is what `docker run -e ... image` would start: the Dockerfile's ENV, then the
 example's variables, then overrides (a free loopback port and a temporary data directory instead
 of 0.0.0.0:8790 and /data), in a working directory laid out like the image's WORKDIR. The commands
-themselves are the Dockerfile's, word for word; `gemini-batch-emulator` resolves to this
-interpreter's console script.
+themselves are the Dockerfile's, word for word, less the init (tini) that is PID 1 in the container;
+`gemini-batch-emulator` resolves to this interpreter's console script.
 """
 
 from __future__ import annotations
@@ -92,6 +92,16 @@ def env_of(stage: list[Instruction]) -> dict[str, str]:
     return env
 
 
+def base_image(all_instructions: list[Instruction] | None = None) -> str:
+    """The default of `ARG BASE`, the image both stages are built FROM: name:tag@sha256:digest."""
+    items = all_instructions if all_instructions is not None else instructions()
+    (arg,) = [i.args for i in items if i.keyword == "ARG" and i.args.startswith("BASE=")]
+    return arg.removeprefix("BASE=")
+
+
+INIT = ["tini", "--"]  # the container's PID 1, which forwards signals to the emulator and reaps
+
+
 def entrypoint_command(stage: list[Instruction] | None = None) -> list[str]:
     """ENTRYPOINT followed by CMD, as `docker run` would execute them."""
     stage = stage or final_stage()
@@ -162,6 +172,8 @@ class Container:
             (self.workdir / "fixtures").symlink_to(ROOT / "fixtures")
         self.runs += 1
         command = entrypoint_command() + list(self.args)
+        if command[: len(INIT)] == INIT:  # a process of the host's needs no init of its own
+            command = command[len(INIT) :]
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 command, cwd=self.workdir, env=self.env, stdout=log, stderr=log, start_new_session=True

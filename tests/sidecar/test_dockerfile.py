@@ -1,9 +1,11 @@
-"""The Dockerfile's essentials, checked by reading it (there is no Docker engine here), hadolint when
-it is installed, the build context .dockerignore leaves, and the CI examples' settings."""
+"""The Dockerfile's essentials, checked by reading it (`make test-image` builds and runs it with
+podman), hadolint when it is installed, the build context .dockerignore leaves, and the CI examples'
+settings."""
 
 from __future__ import annotations
 
 import fnmatch
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,7 +21,9 @@ from tests.sidecar.image import (
     DOCKERFILE,
     GITHUB,
     GITLAB,
+    INIT,
     ROOT,
+    base_image,
     entrypoint_command,
     env_of,
     example_env,
@@ -34,10 +38,23 @@ from tests.sidecar.image import (
 EXAMPLES = [COMPOSE, GITHUB, GITLAB]
 
 
-def test_final_stage_is_a_slim_python_image() -> None:
-    base = final_stage()[0].args.split()[0]
-    assert base.startswith("python:") and base.endswith("-slim"), base
-    assert "ARG PYTHON_VERSION=3.11" in DOCKERFILE.read_text()  # the version the project supports
+def test_both_stages_are_built_on_one_pinned_slim_python_image() -> None:
+    """Pinned by patch version (the Debian release in the tag too) and by digest: a rebuild next year
+    starts from the same bytes."""
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-[a-z]+@sha256:[0-9a-f]{64}", base_image()), base_image()
+    stages = [i.args.split()[0] for i in instructions() if i.keyword == "FROM"]
+    assert stages == ["${BASE}", "${BASE}"]
+
+
+def test_every_package_is_pinned_by_the_shared_constraints() -> None:
+    runs = " ".join(i.args for i in instructions() if i.keyword == "RUN")
+    assert "PIP_CONSTRAINT=/src/constraints.txt" in runs
+    pins = [line for line in (ROOT / "constraints.txt").read_text().splitlines() if line and line[0] != "#"]
+    assert pins and all(re.fullmatch(r"[A-Za-z0-9._-]+==\S+", line) for line in pins), pins
+    for name in ("starlette", "uvicorn", "httpx", "hatchling", "google-genai", "pytest"):
+        assert any(line.lower().startswith(f"{name}==") for line in pins), f"{name} is not pinned"
+    for apt in re.findall(r"apt-get install[^&]*", runs):
+        assert all("=" in word for word in apt.split()[2:] if not word.startswith("-")), apt
 
 
 def test_runs_as_a_non_root_user_created_with_that_id() -> None:
@@ -59,7 +76,7 @@ def test_one_entrypoint_serving_on_all_interfaces_on_the_exposed_port() -> None:
     stage = final_stage()
     assert len([i for i in instructions() if i.keyword == "ENTRYPOINT"]) == 1
     assert not [i for i in stage if i.keyword == "CMD"], "arguments after the image name are flags for serve"
-    assert entrypoint_command() == ["gemini-batch-emulator", "serve"]
+    assert entrypoint_command() == [*INIT, "gemini-batch-emulator", "serve"]
     env = env_of(stage)
     # `serve --host 0.0.0.0`, by ENV so that GEMINI_EMULATOR_HOST can still override it (flags beat
     # the environment, so a --host in the ENTRYPOINT would make the host the one fixed setting).
@@ -94,17 +111,24 @@ def test_every_copy_source_exists_and_survives_dockerignore() -> None:
     for instr in instructions():
         if instr.keyword == "COPY" and "--from=" not in instr.args:
             sources += instr.args.split()[:-1]
-    assert {"pyproject.toml", "README.md", "emulator", "fixtures"} <= set(sources)
+    assert {"constraints.txt", "pyproject.toml", "README.md", "emulator", "fixtures"} <= set(sources)
     for source in sources:
         assert (ROOT / source).exists(), source
         assert sent(source), f"{source} is excluded by .dockerignore"
     assert not sent("tests/servers.py") and not sent(".venv/bin/python") and not sent(".git/HEAD")
 
 
-def test_no_network_at_start_up() -> None:
-    """Everything is installed at build time, from wheels built in the first stage."""
-    runs = " ".join(i.args for i in final_stage() if i.keyword == "RUN")
-    assert "--no-index" in runs and "apt-get" not in runs
+def test_no_network_at_start_up_and_no_leftover_layers() -> None:
+    """Everything is installed in the first stage, under /install; the final stage copies that tree in
+    one layer and installs nothing (no wheels to delete later, no package lists, no caches)."""
+    stage = final_stage()
+    copies = [i.args for i in stage if i.keyword == "COPY" and "--from=" in i.args]
+    assert copies == ["--from=build /install /"]
+    runs = " ".join(i.args for i in stage if i.keyword == "RUN")
+    assert not re.search(r"\b(pip|apt-get|curl|wget)\b", runs), runs
+    assert not re.search(r"\brm\b", runs), "a later rm cannot shrink an earlier layer"
+    build = " ".join(i.args for i in instructions()[: instructions().index(stage[0])] if i.keyword == "RUN")
+    assert "--no-cache-dir" in build and "--root /install" in build
 
 
 def test_hadolint_passes() -> None:

@@ -1,0 +1,263 @@
+"""The image itself: built from the Dockerfile and run with podman by `make test-image`
+(tests/sidecar/podman/run.sh, which .ci/run calls where it can install podman). Skipped elsewhere.
+
+One container, configured as the CI examples configure it, on a named volume: healthy within the
+start period by the image's own HEALTHCHECK (`podman healthcheck run`: podman has no systemd timer
+here), running as uid 10001, honouring the documented variables, passing docs/ci/smoke.py from the
+host, logging JSON; stopped by SIGTERM mid-job it exits 143 and, started again on the volume, finishes
+that job with every line once; a new container on the same volume still has the data. Then the
+testcontainers example, against podman's Docker-compatible socket.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import orjson
+import pytest
+from google import genai
+from google.genai import types
+
+from tests.sidecar.image import COMPOSE, ROOT, example_env, healthcheck, seconds
+
+IMAGE = os.environ.get("GEMINI_EMULATOR_TEST_IMAGE", "")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not IMAGE, reason="`make test-image` builds the image with podman and runs these"),
+]
+LINES = 2000
+T = TypeVar("T")
+
+
+def podman(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(["podman", *args], capture_output=True, text=True, timeout=timeout)
+    if check and done.returncode != 0:
+        raise AssertionError(f"podman {' '.join(args)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
+    return done
+
+
+def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 60.0) -> T:
+    deadline = time.monotonic() + timeout
+    while (value := probe()) is None or value is False:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+    return value
+
+
+class Podman:
+    """Containers and volumes made by one test, removed at its end."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.volumes: list[str] = []
+
+    def volume(self) -> str:
+        name = f"gemini-test-{uuid.uuid4().hex[:12]}"
+        podman("volume", "create", name)
+        self.volumes.append(name)
+        return name
+
+    def run(self, volume: str, env: dict[str, str], *args: str) -> str:
+        """`docker run -d -p 127.0.0.1::8790 -v VOLUME:/data -e ... IMAGE ARGS`: the container's name."""
+        name = f"gemini-test-{uuid.uuid4().hex[:12]}"
+        flags = [f"--env={key}={value}" for key, value in env.items()]
+        podman("run", "--detach", f"--name={name}", "--publish=127.0.0.1::8790", f"--volume={volume}:/data", *flags,
+               IMAGE, *args)  # fmt: skip
+        self.names.append(name)
+        return name
+
+    def cleanup(self) -> None:
+        for name in self.names:
+            podman("rm", "--force", "--time=0", name, check=False)
+        for volume in self.volumes:
+            podman("volume", "rm", "--force", volume, check=False)
+
+
+@pytest.fixture
+def engine() -> Iterator[Podman]:
+    made = Podman()
+    yield made
+    made.cleanup()
+
+
+def url_of(name: str) -> str:
+    return "http://" + podman("port", name, "8790").stdout.split()[0]
+
+
+def healthy(name: str) -> bool:
+    return podman("healthcheck", "run", name, check=False).returncode == 0
+
+
+def wait_healthy(name: str, timeout: float) -> float:
+    started = time.monotonic()
+    wait_for(f"{name} to be healthy", lambda: healthy(name), timeout)
+    return time.monotonic() - started
+
+
+def inspect(name: str, template: str) -> str:
+    return podman("inspect", "--format", template, name).stdout.strip()
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    out = []
+    for line in text.splitlines():
+        try:
+            out.append(orjson.loads(line))
+        except orjson.JSONDecodeError:
+            raise AssertionError(f"not a JSON line: {line!r}") from None
+    return out
+
+
+def checkpoint(volume: str, name: str) -> tuple[str, int]:
+    """(state, lines answered) as the stopped container left them on its volume."""
+    mountpoint = podman("volume", "inspect", "--format", "{{.Mountpoint}}", volume).stdout.strip()
+    db = sqlite3.connect(f"file:{Path(mountpoint) / 'emulator.sqlite3'}?mode=ro", uri=True)
+    try:
+        row = db.execute("SELECT state, lines_done FROM batches WHERE id = ?", (name.split("/")[1],)).fetchone()
+    finally:
+        db.close()
+    return row[0], row[1]
+
+
+def test_the_image_is_configured_as_documented() -> None:
+    config = orjson.loads(podman("image", "inspect", "--format", "{{json .Config}}", IMAGE).stdout)
+    assert config["User"] == "10001:10001"
+    assert config["Entrypoint"] == ["tini", "--", "gemini-batch-emulator", "serve"]
+    assert "8790/tcp" in config["ExposedPorts"] and "/data" in config["Volumes"]
+    assert {"GEMINI_EMULATOR_HOST=0.0.0.0", "GEMINI_EMULATOR_PORT=8790", "GEMINI_EMULATOR_DATA_DIR=/data"} <= set(
+        config["Env"]
+    )
+    # The docker format keeps the HEALTHCHECK (the OCI format would drop it).
+    check = orjson.loads(podman("image", "inspect", "--format", "{{json .HealthCheck}}", IMAGE).stdout)
+    options, command = healthcheck()
+    assert check["Test"] == ["CMD", *command]
+    assert check["Interval"] == seconds(options["interval"]) * 1e9
+
+
+def test_the_container_serves_stops_on_sigterm_and_resumes_on_its_volume(engine: Podman, tmp_path: Path) -> None:
+    env = example_env(COMPOSE)  # as docker-compose.yml and the CI examples configure it
+    volume = engine.volume()
+    name = engine.run(volume, {**env, "GEMINI_EMULATOR_WORKERS": "1"})
+    took = wait_healthy(name, timeout=30)
+    assert took < seconds(healthcheck()[0]["start-period"]), "healthy within the start period"
+    url = url_of(name)
+
+    # Never root: every process of the container (tini, the emulator, its workers) runs as 10001.
+    users = podman("top", name, "huser", "comm").stdout.splitlines()[1:]
+    assert len(users) == 3 and {line.split()[0] for line in users} == {"10001"}, users
+    assert podman("exec", name, "id", "-u").stdout.strip() == "10001"
+
+    # The documented variables reach the settings: the image's own and the examples'.
+    shown = orjson.loads(podman("exec", name, "gemini-batch-emulator", "print-config", "--json").stdout)
+    for variable in [*env, "GEMINI_EMULATOR_HOST", "GEMINI_EMULATOR_PORT", "GEMINI_EMULATOR_DATA_DIR"]:
+        assert f"environment {variable}" in {s["source"] for s in shown.values()}, variable
+    assert shown["data_dir"]["value"] == "/data" and shown["workers"]["value"] == 1
+
+    smoke = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "ci" / "smoke.py")],
+        env={**os.environ, "GOOGLE_GEMINI_BASE_URL": url, "GOOGLE_API_KEY": "any-key"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert smoke.returncode == 0, smoke.stderr + podman("logs", name).stderr
+    assert smoke.stdout.startswith("ok: batches/")
+
+    # A job long enough to be interrupted: 2 ms per line for new batches, set at run time.
+    httpx.patch(f"{url}/_emulator/config", json={"latency": {"request_latency": 0.002}}).raise_for_status()
+    client = genai.Client(api_key="resume", http_options={"base_url": url})
+    requests = tmp_path / "requests.jsonl"
+    requests.write_bytes(
+        b"".join(
+            orjson.dumps({"key": f"k{i}", "request": {"contents": [{"parts": [{"text": f"line {i}"}]}]}}) + b"\n"
+            for i in range(LINES)
+        )
+    )
+    uploaded = client.files.upload(file=requests, config=types.UploadFileConfig(mime_type="jsonl"))
+    assert uploaded.name is not None
+    job = client.batches.create(model="gemini-2.5-flash", src=uploaded.name)
+    assert job.name is not None
+    batch = job.name
+
+    def running() -> bool:
+        op = httpx.get(f"{url}/v1beta/{batch}", headers={"x-goog-api-key": "resume"}).json()
+        done = int(op["metadata"].get("batchStats", {}).get("successfulRequestCount", 0))
+        return op["metadata"]["state"] == "BATCH_STATE_RUNNING" and done > 0
+
+    wait_for("the batch to be under way", running)
+    client.close()
+    podman("stop", "--time=10", name)  # docker stop: SIGTERM, then SIGKILL after 10 s
+    assert inspect(name, "{{.State.ExitCode}}") == "143", "SIGTERM's status, as docs/sidecar.md says"
+    state, done = checkpoint(volume, batch)
+    assert state == "BATCH_STATE_RUNNING" and 0 < done < LINES, (state, done)
+
+    podman("start", name)  # the same container, volume and settings
+    wait_healthy(name, timeout=30)
+    url = url_of(name)
+    client = genai.Client(api_key="resume", http_options={"base_url": url})
+
+    def finished_job() -> types.BatchJob | None:
+        job = client.batches.get(name=batch)
+        return job if job.done else None
+
+    finished = wait_for("the batch to finish", finished_job)
+    assert finished.state == types.JobState.JOB_STATE_SUCCEEDED
+    assert finished.dest is not None and finished.dest.file_name is not None
+    output = client.files.download(file=finished.dest.file_name)
+    client.close()
+    keys = [orjson.loads(line)["key"] for line in output.splitlines()]
+    assert keys == [f"k{i}" for i in range(LINES)], "every line exactly once, in order"
+    podman("stop", "--time=10", name)
+
+    # GEMINI_EMULATOR_LOG_FORMAT=json (from the examples): every line of both runs is JSON.
+    logs = podman("logs", name)
+    records = json_lines(logs.stdout + logs.stderr)
+    seen = {r.get("operation") for r in records if r.get("event") == "request"}
+    assert {"files.upload", "batches.create", "batches.get", "files.download"} <= seen
+    transitions = [r["state"] for r in records if r.get("event") == "batch" and r["batch"] == batch]
+    assert transitions == ["BATCH_STATE_RUNNING", "BATCH_STATE_SUCCEEDED"], transitions
+
+    # `docker compose down && up`: a new container on the same volume has the same files and batches.
+    again = engine.run(volume, env)
+    wait_healthy(again, timeout=30)
+    client = genai.Client(api_key="resume", http_options={"base_url": url_of(again)})
+    assert client.files.get(name=uploaded.name).size_bytes == uploaded.size_bytes
+    assert client.batches.get(name=batch).state == types.JobState.JOB_STATE_SUCCEEDED
+    client.close()
+
+
+def test_flags_after_the_image_name_are_serve_flags(engine: Podman) -> None:
+    name = engine.run(engine.volume(), {"GEMINI_EMULATOR_LOG_FORMAT": "json"}, "--log-format", "text", "--seed", "7")
+    wait_healthy(name, timeout=30)
+    assert httpx.get(f"{url_of(name)}/_emulator/health").status_code == 200
+    config = httpx.get(f"{url_of(name)}/_emulator/config").json()
+    assert config["seed"] == 7
+    podman("stop", "--time=10", name)
+    logs = podman("logs", name)
+    lines = (logs.stdout + logs.stderr).splitlines()
+    assert any(" INFO uvicorn.error: Application startup complete." in line for line in lines)
+    assert not any(line.startswith("{") for line in lines), "the flag beats GEMINI_EMULATOR_LOG_FORMAT"
+
+
+def test_the_testcontainers_example_runs_against_the_image(tmp_path: Path) -> None:
+    assert os.environ.get("DOCKER_HOST"), "run.sh points testcontainers at podman's socket"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "docs/ci/testcontainers_example.py"],
+        cwd=ROOT,
+        env={**os.environ, "GEMINI_EMULATOR_IMAGE": IMAGE},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
