@@ -338,12 +338,15 @@ class WebhookStore:
             out[attempt.delivery_id].append(attempt)
         return out
 
-    async def counts(self) -> dict[str, int]:
-        """Deliveries by state, and attempts, for metrics."""
+    async def counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Deliveries by state, and attempts by outcome (`2xx`, `4xx`, `5xx`, `error`), for metrics."""
         async with self._lock:
-            rows = await self._store._all("SELECT state, COUNT(*) FROM webhook_deliveries GROUP BY state")
-            (attempts,) = await self._store._one("SELECT COUNT(*) FROM webhook_attempts")
-        return {**{str(state): int(n) for state, n in rows}, "attempts": int(attempts)}
+            states = await self._store._all("SELECT state, COUNT(*) FROM webhook_deliveries GROUP BY state")
+            outcomes = await self._store._all(
+                "SELECT CASE WHEN status IS NULL THEN 'error' ELSE (status / 100) || 'xx' END, COUNT(*) "
+                "FROM webhook_attempts GROUP BY 1"
+            )
+        return {str(k): int(n) for k, n in states}, {str(k): int(n) for k, n in outcomes}
 
     async def reset(self, tenant: str | None) -> None:
         """Forget a tenant's webhooks and deliveries (everyone's, without a tenant)."""

@@ -77,7 +77,6 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._quiet = asyncio.Event()
         self._client = httpx.AsyncClient(follow_redirects=False, trust_env=False, headers={"user-agent": USER_AGENT})
-        self.sent = Counter[str]()  # attempts by outcome (`2xx`, `4xx`, `5xx`, `error`, `dropped`)
 
     # -- the queue -------------------------------------------------------------------------------
     async def load(self) -> None:
@@ -182,7 +181,6 @@ class Dispatcher:
             await self._store.save_delivery(delivery)
             return
         attempt = await self._post(delivery, n, scheduled, plan, webhook)
-        self.sent[_outcome(attempt)] += 1
         delivery.attempts = n
         delivery.last_status, delivery.last_error = attempt.status, attempt.error
         exhausted = False
@@ -297,9 +295,3 @@ class Dispatcher:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
-
-
-def _outcome(attempt: Attempt) -> str:
-    if attempt.status is not None:
-        return f"{attempt.status // 100}xx"
-    return "dropped" if attempt.error and attempt.error.startswith("dropped") else "error"

@@ -240,6 +240,11 @@ class WebhookService:
             for s in webhook.live_secrets(now)
         ]
 
+    async def counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Deliveries by state (every state, zeros too) and attempts by outcome, for metrics."""
+        states, outcomes = await self._store.counts()
+        return {str(s): states.get(str(s), 0) for s in DeliveryState}, outcomes
+
     async def reset(self, tenant: str | None) -> None:
         await self._store.reset(tenant)
         if tenant is None:

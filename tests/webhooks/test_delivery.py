@@ -209,3 +209,17 @@ def test_the_receiver_finds_the_secret_of_a_webhook_the_test_created(key: Key, s
     with WebhookReceiver(emulator_url=server.url, api_key=key.key) as subscribed:
         hook = subscribed.subscribe("batch.failed")
         assert subscribed.secret == hook["new_signing_secret"] and hook["subscribed_events"] == ["batch.failed"]
+
+
+def test_expiry_on_the_virtual_clock(key: Key, receiver: WebhookReceiver) -> None:
+    hook = key.client.webhooks.create(uri=receiver.url, subscribed_events=["batch.expired"])
+    receiver.secret = hook.new_signing_secret
+    response = httpx.patch(
+        f"{key.server.url}/_emulator/config", json={"apiKey": key.key, "latency": {"queue_delay": 10**6}}, timeout=30
+    )
+    assert response.status_code == 200, response.text
+    name = key.batch()
+    key.advance(47 * 3600)
+    assert receiver.requests == []
+    key.advance(2 * 3600)  # past the 48-hour expiry
+    assert receiver.wait_for("batch.expired").json["data"] == {"id": name}
