@@ -29,10 +29,10 @@ from emulator.responder.registry import build_responder
 from emulator.storage.blobs import BlobStore
 from emulator.storage.port import Store
 from emulator.storage.sqlite import SqliteStore
-from emulator.validation.validator import Validator
 
 if TYPE_CHECKING:
     from emulator.openai.service import OpenAIService
+    from emulator.validation.validator import Validator
 
 DATABASE_FILE = "emulator.sqlite3"
 
@@ -110,7 +110,10 @@ class Emulator:
 
     @property
     def validator(self) -> Validator:
-        """What the model endpoints and batches check requests with (follows the live settings)."""
+        """What the model endpoints and batches check requests with (imported on first use: start-up
+        does not pay for it)."""
+        from emulator.validation.validator import Validator
+
         return Validator(catalogue=self.catalogue)
 
     def _use(self, settings: Settings) -> None:

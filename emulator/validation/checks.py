@@ -16,20 +16,22 @@ from emulator.errors import InvalidArgument
 
 ROLES = ("user", "model")
 RESPONSE_MIME_TYPES = ("text/plain", "application/json", "application/xml", "application/yaml", "text/x.enum")
-_DATA = (
-    "text",
-    "inlineData",
-    "inline_data",
-    "fileData",
-    "file_data",
-    "functionCall",
-    "function_call",
-    "functionResponse",
-    "function_response",
-    "executableCode",
-    "executable_code",
-    "codeExecutionResult",
-    "code_execution_result",
+_DATA = frozenset(
+    {
+        "text",
+        "inlineData",
+        "inline_data",
+        "fileData",
+        "file_data",
+        "functionCall",
+        "function_call",
+        "functionResponse",
+        "function_response",
+        "executableCode",
+        "executable_code",
+        "codeExecutionResult",
+        "code_execution_result",
+    }
 )
 
 
@@ -58,16 +60,46 @@ def contents(value: Any, message: str) -> None:
         if role and role not in ROLES:
             raise InvalidArgument("Please use a valid role: user, model.")
         for at, part in enumerate(parts):
-            if not isinstance(part, Mapping) or not any(part.get(name) is not None for name in _DATA):
+            if type(part) is dict and part.get("text") is not None:
+                continue  # the common case, quickly
+            if not isinstance(part, Mapping) or not any(part[name] is not None for name in part.keys() & _DATA):
                 raise InvalidArgument(
                     f"* {message}.contents[{index}].parts[{at}].data: "
                     "required oneof field 'data' must have one initialized field"
                 )
 
 
+# generationConfig fields no check looks at: a config of only these (most are) skips the checks.
+_UNCHECKED_CONFIG = frozenset(
+    {
+        "temperature",
+        "topP",
+        "top_p",
+        "topK",
+        "top_k",
+        "seed",
+        "stopSequences",
+        "stop_sequences",
+        "presencePenalty",
+        "presence_penalty",
+        "frequencyPenalty",
+        "frequency_penalty",
+        "responseLogprobs",
+        "response_logprobs",
+        "logprobs",
+        "responseModalities",
+        "response_modalities",
+        "mediaResolution",
+        "media_resolution",
+    }
+)
+
+
 def generation_config(
     config: Mapping[str, Any], model: str, info: Mapping[str, Any] | None, limits: Mapping[str, Any]
 ) -> None:
+    if config.keys() <= _UNCHECKED_CONFIG:
+        return
     if pick(config, "responseSchema", "response_schema") is not None and (
         pick(config, "responseJsonSchema", "response_json_schema") is not None
     ):
@@ -118,7 +150,7 @@ def embed(request: Mapping[str, Any], info: Mapping[str, Any] | None, limits: Ma
     if not parts:
         raise InvalidArgument("* EmbedContentRequest.content.parts: contents.parts must not be empty.")
     for part in parts:
-        if not isinstance(part, Mapping) or not any(part.get(name) for name in _DATA):
+        if not isinstance(part, Mapping) or not any(part[name] for name in part.keys() & _DATA):
             raise InvalidArgument("EmbedContentRequest.content contains an empty Part.")
     if info is not None:
         dims = pick(request, "outputDimensionality", "output_dimensionality")

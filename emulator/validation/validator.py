@@ -18,7 +18,7 @@ from typing import Any
 
 from emulator.errors import InvalidArgument, NotFound
 from emulator.generation.catalogue import DEFAULT_CATALOGUE, Catalogue, model_name
-from emulator.validation import checks
+from emulator.validation import checks, schema, walk
 
 MODES = ("strict", "lenient", "off")
 _BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
@@ -119,17 +119,28 @@ class Validator:
 
     def line(self, request: Mapping[str, Any], model: str, *, embed: bool) -> None:
         """One batch line's request (a JSONL line, or an inline request at answer time): schema, the
-        line's model (a line may name its own), the semantic checks. Lenient warnings are dropped
-        (a batch may hold a million lines); the create call logs those of inline requests."""
-        if embed:
-            self.embed(request, model, method="asyncBatchEmbedContent")
-        else:
-            self.generate(request, model, method="batchGenerateContent")
+        line's model (a line may name its own), the semantic checks; the same as `generate`/`embed`
+        with the batch method, on the short path (this runs for every line). Lenient warnings are
+        dropped (a batch may hold a million lines); the create call logs those of inline requests."""
+        method = "asyncBatchEmbedContent" if embed else "batchGenerateContent"
+        if self.mode != "off":
+            message = schema.message("EmbedContentRequest" if embed else "GenerateContentRequest")
+            try:
+                violations = walk.check(request, message)
+            except RecursionError:
+                raise InvalidArgument("Invalid JSON payload received. The request is nested too deeply.") from None
+            if violations:
+                self._verdict(violations)
+        info = self.catalogue.require(model, method, allow_unknown=self.allow_unknown_models)
+        if self.mode != "off":
+            limits = self.catalogue.limits.get(info["name"], {}) if info is not None else {}
+            if embed:
+                checks.embed(request, info, limits)
+            else:
+                checks.generate(request, model_name(model), info, limits)
 
     def _violations(self, message: str, body: Any, path: str) -> list[Any]:
-        from emulator.validation import schema, walk  # the schema loads on first validation
-
-        try:
+        try:  # the schema is read (and protobuf imported) on the first call
             return walk.check(body, schema.message(message), path)
         except RecursionError:
             raise InvalidArgument("Invalid JSON payload received. The request is nested too deeply.") from None
