@@ -79,6 +79,8 @@ class QuirkName(StrEnum):
     LATE_COMPLETION_AFTER_CANCEL = "late-completion-after-cancel"
     OUTPUT_DISCARDED_AFTER = "output-discarded-after"
     SMALL_FILE_BATCH_INLINE_OUTPUT = "small-file-batch-inline-output"
+    SPURIOUS_429_ON_CREATE = "spurious-429-on-create"  # docs/quotas.md
+    ENQUEUED_TOKENS_LINGER = "enqueued-tokens-linger"  # docs/quotas.md
 
 
 @dataclass(slots=True)

@@ -156,6 +156,8 @@ QUIRKS: dict[QuirkName, dict[str, float]] = {
     QuirkName.LATE_COMPLETION_AFTER_CANCEL: {},
     QuirkName.OUTPUT_DISCARDED_AFTER: {"seconds": 48 * 3600},
     QuirkName.SMALL_FILE_BATCH_INLINE_OUTPUT: {"max_requests": 10},
+    QuirkName.SPURIOUS_429_ON_CREATE: {"rate": 1.0},  # docs/quotas.md
+    QuirkName.ENQUEUED_TOKENS_LINGER: {"seconds": 900},
 }
 
 

@@ -1,0 +1,41 @@
+"""A batch's input tokens, by the estimator `countTokens` and `usageMetadata` use
+(emulator.responder.tokens): the prompt of each generate request, the content of each embed request.
+Lines that are not valid requests count nothing (they are answered with an error line)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from emulator.casing import camelize
+from emulator.responder.tokens import content_tokens, prompt_tokens
+
+def request_tokens(request: Mapping[str, Any]) -> int:
+    """Input tokens of one (camelCase) `GenerateContentRequest` or `EmbedContentRequest`."""
+    content = request.get("content")
+    if isinstance(content, dict) and "contents" not in request:
+        return content_tokens([content])
+    return prompt_tokens(request)
+
+
+def line_tokens(raw: bytes) -> int:
+    """Input tokens of one input line: `{"key", "request"}`, `{"request", "metadata"}` or a bare request."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return 0
+    if not isinstance(obj, dict):
+        return 0
+    request = obj.get("request", obj)
+    if not isinstance(request, dict):
+        return 0
+    return request_tokens(camelize(request) if b"_" in raw else request)
+
+
+def file_tokens(path: Path) -> int:
+    """Input tokens of a JSONL input file, a line at a time."""
+    with path.open("rb") as f:
+        return sum(line_tokens(line) for line in f if line.strip())
