@@ -59,6 +59,8 @@ def _click_type(s: Setting) -> Any:
         return click.IntRange(min=low, max=high, min_open=s.above)
     if s.kind in ("path", "dir"):
         return click.Path(dir_okay=s.kind == "dir", file_okay=s.kind == "path", path_type=Path)
+    if s.kind == "bool":
+        return click.BOOL
     return _Workers() if s.kind == "workers" else str
 
 
@@ -76,6 +78,7 @@ def _with_flags(command: Any) -> Any:
             name,
             type=_click_type(s),
             default=default,
+            is_flag=s.kind == "bool",
             multiple=s.kind == "keys",
             envvar=env_name(name),
             show_default=default is not None and default != (),
@@ -152,6 +155,7 @@ def serve(
     import uvicorn
 
     from emulator.app import create_app
+    from emulator.asgi.protocol import uvicorn_options
     from emulator.observability.logs import RequestLog, configure
 
     settings = settings_from(ctx, scenario, preset, ephemeral, options)
@@ -182,6 +186,7 @@ def serve(
         access_log=False,  # RequestLog writes one line per request instead
         lifespan="on",
         timeout_graceful_shutdown=10,
+        **uvicorn_options(),  # unparseable requests answered in Google's JSON shape
     )
     uvicorn.Server(config).run()
 

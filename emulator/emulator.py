@@ -24,6 +24,7 @@ from emulator.files.service import FilesService
 from emulator.generation.catalogue import DEFAULT_CATALOGUE, Catalogue, load_catalogue
 from emulator.observability.journal import Journal
 from emulator.observability.metrics import Metrics
+from emulator.quotas import QuotaBook
 from emulator.responder import Responder
 from emulator.responder.registry import build_responder
 from emulator.storage.blobs import BlobStore
@@ -50,6 +51,7 @@ class Emulator:
         self.faults = FaultBook(settings.seed, settings.faults, settings.request_error_rate)
         self.journal = Journal()
         self.metrics = Metrics()
+        self.quotas = QuotaBook()
         self.responder: Responder = responder or build_responder(settings)
         self.catalogue = _catalogue(settings)
         self.data_dir: Path | None = None
@@ -72,7 +74,7 @@ class Emulator:
         await restore_clock(store, self.clock)
         self.runner = JobRunner(store, blobs, self.clock, self.responder, self.settings, self.faults)
         self.files = FilesService(store, blobs, self.clock, self.settings)
-        self.batches = BatchesService(store, blobs, self.clock, self.runner, self.faults, self.settings)
+        self.batches = BatchesService(store, blobs, self.clock, self.runner, self.faults, self.settings, self.quotas)
         self.control = ControlService(
             settings=self.settings,
             data_dir=data_dir,
@@ -114,7 +116,8 @@ class Emulator:
         does not pay for it)."""
         from emulator.validation.validator import Validator
 
-        return Validator(catalogue=self.catalogue)
+        settings = self.settings
+        return Validator(settings.validation, settings.allow_unknown_models, self.catalogue)
 
     def _use(self, settings: Settings) -> None:
         """Settings changed at run time reach every part that reads them."""

@@ -133,6 +133,8 @@ def _typed(name: str, value: Any) -> Any:
             value = float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{name} must be {'a number' if kind == 'float' else 'an integer'}, not {value!r}.") from None
+    if kind == "bool" and not isinstance(value, bool):
+        raise ConfigError(f"{name} must be true or false, not {value!r}.")
     if kind in ("str", "time", "path", "dir") and not isinstance(value, str):
         raise ConfigError(f"{name} must be a string, not {value!r}.")
     if kind == "keys":

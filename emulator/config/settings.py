@@ -24,7 +24,7 @@ HOUR = 3600.0
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 # How a value is read from a scenario file or the command line, and which flag type shows it.
-Kind = Literal["str", "int", "float", "span", "time", "path", "dir", "keys", "workers", "faults"]
+Kind = Literal["str", "int", "float", "bool", "span", "time", "path", "dir", "keys", "workers", "faults"]
 
 
 class ConfigError(ValueError):
@@ -232,6 +232,15 @@ class Settings:
     )
     seed_file: Path | None = setting(
         "Files and batches (JSON or TOML) to create at start-up unless they exist.", None, kind="path", metavar="FILE"
+    )
+    validation: str = setting(
+        "How request bodies are checked against Google's schema and the service's rules: strict (refused as the "
+        "real API refuses them), lenient (unknown field names let through, logged and journaled) or off.",
+        "strict",
+        choices=("strict", "lenient", "off"),
+    )
+    allow_unknown_models: bool = setting(
+        "Answer model ids the catalogue does not list (instead of the real 404).", False, kind="bool"
     )
     max_request_bytes: int = setting("Largest JSON request body.", 64 * MIB, metavar="BYTES", **_START_LIMIT)
     max_line_bytes: int = setting(
