@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fnmatch
+import ipaddress
 import logging
 import time
 from collections import Counter
@@ -38,22 +39,43 @@ KeySource = Callable[[], Awaitable[signing.RsaKey]]
 
 
 def allowed(url: str, patterns: tuple[str, ...]) -> bool:
-    """Whether the allow-list lets deliveries go to `url`: a pattern with `://` is matched against
-    the whole URL, any other against the host and `host:port` (globs, e.g. `*.internal:8080`)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    """Whether the allow-list lets deliveries go to `url` (http or https only). `loopback` allows
+    `localhost` and loopback addresses (127.0.0.0/8, ::1) written as such, never a name that merely
+    starts with 127; `*` allows anywhere; a pattern with `://` is matched against the whole URL, any
+    other against the host and `host:port` (globs, e.g. `*.internal:8080`)."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # an unparseable URL (a bad IPv6 literal, a port out of range)
         return False
-    if not patterns:
-        return True
-    host = parts.hostname
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if parts.scheme not in ("http", "https") or not host:
+        return False
     for pattern in patterns:
-        if "://" in pattern:
+        if pattern == "loopback":
+            if _loopback(host):
+                return True
+        elif "://" in pattern:
             if fnmatch.fnmatchcase(url, pattern):
                 return True
         elif fnmatch.fnmatchcase(host, pattern) or fnmatch.fnmatchcase(f"{host}:{port}", pattern):
             return True
     return False
+
+
+def _netloc(url: str) -> str:
+    try:
+        return urlsplit(url).netloc
+    except ValueError:
+        return url
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Dispatcher:
@@ -138,7 +160,7 @@ class Dispatcher:
             if seconds > 0:
                 wait = min(wait if wait is not None else RECHECK, seconds)
                 continue
-            host = urlsplit(delivery.url).netloc
+            host = _netloc(delivery.url)
             if len(self._in_flight) >= self.options.concurrency or self._hosts[host] >= PER_HOST:
                 continue  # started when an attempt in flight ends (it wakes the loop)
             self._in_flight.add(delivery.id)
@@ -266,7 +288,7 @@ class Dispatcher:
             faults=plan.labels,
         )
         if not allowed(delivery.url, self.options.allow):
-            return replace(base, error="blocked: the URL is not in --webhook-allow")
+            return replace(base, error="blocked: not in this emulator's --webhook-allow list (never sent)")
         if plan.drop:
             return replace(base, error="dropped by a fault: never sent")
         started = time.perf_counter()

@@ -152,7 +152,7 @@ class Attempt:
 class WebhookOptions:
     """What the emulator's settings say about webhooks (see docs/webhooks.md)."""
 
-    allow: tuple[str, ...] = ()  # URL patterns deliveries may go to; empty: anywhere over http(s)
+    allow: tuple[str, ...] = ("loopback",)  # where deliveries may go (see `delivery.allowed`); `*`: anywhere
     cancelled_events: bool = False  # emit batch.cancelled
     timeout: float = 5.0  # real seconds an attempt may take
     max_response_bytes: int = 64 * 1024  # read at most this much of an answer

@@ -14,13 +14,13 @@ from typing import Any
 
 from emulator.batches.models import Batch
 from emulator.clock import MICROS, Clock
-from emulator.errors import AlreadyExists, InvalidArgument, NotFound
+from emulator.errors import AlreadyExists, NotFound
 from emulator.ids import base36, derive_rng, resource_id, stable_digest
 from emulator.paging import Page, paginate
 from emulator.storage.port import Store
 from emulator.storage.webhooks import WebhookStore
 from emulator.webhooks import events, signing
-from emulator.webhooks.delivery import Dispatcher, allowed
+from emulator.webhooks.delivery import Dispatcher
 from emulator.webhooks.models import (
     PING_EVENT,
     Attempt,
@@ -86,7 +86,6 @@ class WebhookService:
 
     # -- the API ---------------------------------------------------------------------------------
     async def create(self, tenant: str, given: WebhookInput, webhook_id: str | None = None) -> tuple[Webhook, str]:
-        self._check_allowed(given.uri)
         if webhook_id is None:
             n = await self._counters.next_counter("webhook")
             webhook_id = resource_id(self._seed, "webhook", n, WEBHOOK_ID_LENGTH)
@@ -119,7 +118,6 @@ class WebhookService:
     async def update(self, tenant: str, webhook_id: str, change: WebhookChange) -> Webhook:
         webhook = await self.get(tenant, webhook_id)
         if change.uri is not None:
-            self._check_allowed(change.uri)
             webhook.uri = change.uri
         if change.events is not None:
             webhook.events = change.events
@@ -255,10 +253,6 @@ class WebhookService:
         await self.dispatcher.settle()
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _check_allowed(self, uri: str) -> None:
-        if not allowed(uri, self.options.allow):
-            raise InvalidArgument(f"uri {uri!r} is not allowed by this emulator's --webhook-allow list.")
-
     def _new_secret(self, tenant: str, webhook_id: str, now_us: int, n: int = 0) -> str:
         return signing.new_secret(derive_rng(self._seed, "webhook-secret", tenant, webhook_id, str(now_us), str(n)))
 

@@ -43,8 +43,12 @@ def _field(body: Mapping[str, Any], snake: str) -> Any:
 def parse_uri(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidArgument("uri is required: the URL webhook events are sent to.")
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(value.strip())
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if host is None or parts.scheme not in ("http", "https"):
         raise InvalidArgument(f"uri {value!r} is not an absolute http or https URL.")
     return value.strip()
 

@@ -47,6 +47,14 @@ def test_webhook_ids_are_checked(value: str) -> None:
     assert parsed is None or (parsed == value and 1 <= len(value) <= 63 and value[0].isalnum())
 
 
+@given(st.text())
+def test_uris_are_checked(value: str) -> None:
+    try:
+        assert wire.parse_uri(value).startswith(("http://", "https://"))
+    except InvalidArgument:
+        pass
+
+
 def test_parse_create_and_update() -> None:
     given_ = wire.parse_create({"uri": "https://x/h", "subscribedEvents": ["batch.failed", "batch.failed"]})
     assert given_.events == ("batch.failed",) and given_.name is None
@@ -72,12 +80,21 @@ def test_parse_create_and_update() -> None:
 
 
 def test_the_allow_list() -> None:
-    assert allowed("http://127.0.0.1:9/x", ()) and not allowed("file:///etc/passwd", ())
-    assert not allowed("gopher://h/", ())
+    assert allowed("http://127.0.0.1:9/x", ("loopback",)) and allowed("http://[::1]:9/x", ("loopback",))
+    assert allowed("http://localhost/x", ("loopback",)) and allowed("http://127.8.9.1/x", ("loopback",))
+    assert not allowed("http://127.evil.example/x", ("loopback",))  # a name, not a loopback address
+    assert not allowed("http://10.0.0.1/x", ("loopback",)) and not allowed("https://example.com", ("loopback",))
+    assert not allowed("file:///etc/passwd", ("*",)) and not allowed("gopher://h/", ("*",))
+    assert allowed("https://example.com/h", ("*",)) and not allowed("http://h/", ())
     patterns = ("127.0.0.1:*", "*.internal", "https://hooks.example.com/*")
     assert allowed("http://127.0.0.1:8080/h", patterns)
     assert allowed("http://svc.internal/h", patterns) and not allowed("http://internal.evil/h", patterns)
     assert allowed("https://hooks.example.com/a", patterns) and not allowed("http://hooks.example.com/a", patterns)
+
+
+@given(st.text())
+def test_the_allow_list_never_fails_on_odd_urls(url: str) -> None:
+    assert allowed(url, ("loopback", "*.x", "https://*")) in (True, False)
 
 
 def _batch(n: int, state: BatchState, **extra: object) -> Batch:
