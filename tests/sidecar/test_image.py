@@ -6,7 +6,8 @@ start period by the image's own HEALTHCHECK (`podman healthcheck run`: podman ha
 here), running as uid 10001, honouring the documented variables, passing docs/ci/smoke.py from the
 host, logging JSON; stopped by SIGTERM mid-job it exits 143 and, started again on the volume, finishes
 that job with every line once; a new container on the same volume still has the data. Then the
-testcontainers example, against podman's Docker-compatible socket.
+README's pytest example against the container (the plugin's sidecar mode, as README's compose snippet
+sets it up), and the testcontainers example against podman's Docker-compatible socket.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import pytest
 from google import genai
 from google.genai import types
 
+from emulator.testing.plugin import URL_ENV
+from tests.plugin.test_docs_pytest import pytest_examples
 from tests.sidecar.image import COMPOSE, ROOT, example_env, healthcheck, seconds
 
 IMAGE = os.environ.get("GEMINI_EMULATOR_TEST_IMAGE", "")
@@ -247,6 +250,25 @@ def test_flags_after_the_image_name_are_serve_flags(engine: Podman) -> None:
     lines = (logs.stdout + logs.stderr).splitlines()
     assert any(" INFO uvicorn.error: Application startup complete." in line for line in lines)
     assert not any(line.startswith("{") for line in lines), "the flag beats GEMINI_EMULATOR_LOG_FORMAT"
+
+
+def test_the_readmes_pytest_example_runs_against_the_container_as_a_sidecar(engine: Podman, tmp_path: Path) -> None:
+    """README's compose snippet: the plugin's fixtures and marker against the container, by GEMINI_EMULATOR_URL."""
+    name = engine.run(engine.volume(), example_env(COMPOSE))
+    wait_healthy(name, timeout=30)
+    examples = pytest_examples(ROOT / "README.md")
+    for i, code in enumerate(examples):
+        (tmp_path / f"test_readme_{i}.py").write_text(code)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", str(tmp_path)],
+        cwd=tmp_path,
+        env={**os.environ, URL_ENV: url_of(name)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    tests = sum(code.count("\ndef test_") for code in examples)
+    assert done.returncode == 0 and f"{tests} passed" in done.stdout, done.stdout + done.stderr
 
 
 def test_the_testcontainers_example_runs_against_the_image(tmp_path: Path) -> None:
