@@ -52,8 +52,8 @@ class Emulator:
         self.journal = Journal()
         self.metrics = Metrics()
         self.quotas = QuotaBook()
-        self.responder: Responder = responder or build_responder(settings)
         self.catalogue = _catalogue(settings)
+        self.responder: Responder = responder or build_responder(settings, self.catalogue.image_models())
         self.data_dir: Path | None = None
 
     @contextlib.asynccontextmanager
@@ -72,7 +72,9 @@ class Emulator:
         self.store = store
         self.blobs = blobs
         await restore_clock(store, self.clock)
-        self.runner = JobRunner(store, blobs, self.clock, self.responder, self.settings, self.faults)
+        self.runner = JobRunner(
+            store, blobs, self.clock, self.responder, self.settings, self.faults, validator=lambda: self.validator
+        )
         self.files = FilesService(store, blobs, self.clock, self.settings)
         self.batches = BatchesService(store, blobs, self.clock, self.runner, self.faults, self.settings, self.quotas)
         self.control = ControlService(

@@ -4,14 +4,16 @@ The catalogue gates requests (issue 16): a model it does not list is refused wit
 (`models/x is not found for API version v1beta, or is not supported for generateContent. Call
 ListModels ...`), and so is a model whose `supportedGenerationMethods` lack the method called (an
 embedding model for `generateContent`); `--allow-unknown-models` lets unknown ids through (a model
-newer than this catalogue). A model's limits (`outputTokenLimit`, `thinking`) and the emulator-only
+newer than this catalogue), and `tunedModels/...` are always let through (the emulator has no tuning
+API to know them by). A model's limits (`outputTokenLimit`, `thinking`) and the emulator-only
 `limits` below drive the semantic checks of `emulator.validation`.
 
 `load_catalogue(path)` reads a replacement catalogue: a JSON list of `Model` objects (or
 `{"models": [...]}`), each with at least a `name`. A model without `supportedGenerationMethods`
 accepts every method. An optional `emulatorLimits` object per model (`maxCandidates`,
-`maxOutputDimensionality`, `thinkingLevels`, `thinkingRequired`) sets the limits the `Model`
-resource has no field for; it is not shown by `models.get`.
+`maxOutputDimensionality`, `thinkingLevels`, `thinkingRequired`; `imageOutput` for a model that draws
+images, `imageSizes` when it also takes `imageConfig.imageSize`) sets the limits the `Model` resource
+has no field for; it is not shown by `models.get`.
 
 The default catalogue is the Gemini API's current text and embedding models; docs/api.md gives the
 sources of their figures.
@@ -105,6 +107,27 @@ DEFAULT_MODELS: list[dict[str, Any]] = [
         thinking=False,
         limits=_G20,
     ),
+    # Image output (issue 18): ai.google.dev/gemini-api/docs/models lists both with 32,768 output tokens;
+    # 2.5 Flash Image takes 32,768 input tokens and does not think, 3 Pro Image 65,536 and thinks.
+    _model(
+        "gemini-2.5-flash-image",
+        "Nano Banana",
+        "Gemini 2.5 Flash Image.",
+        version="2.5",
+        inputs=32_768,
+        outputs=32_768,
+        thinking=False,
+        limits={"maxCandidates": 1, "imageOutput": True},
+    ),
+    _model(
+        "gemini-3-pro-image-preview",
+        "Nano Banana Pro",
+        "Gemini 3 Pro Image preview.",
+        version="3-pro-image-preview",
+        inputs=65_536,
+        outputs=32_768,
+        limits={**_G3, "imageOutput": True, "imageSizes": True},
+    ),
     _model(
         "gemini-embedding-001",
         "Gemini Embedding 001",
@@ -163,6 +186,13 @@ class Catalogue:
             raise NotFound(f"{name} is not found for API version v1beta, or is not supported for get.")
         return found
 
+    def image_models(self) -> dict[str, bool]:
+        """The models that draw images (`emulatorLimits.imageOutput`), each with whether it takes
+        `imageConfig.imageSize` (`imageSizes`)."""
+        return {
+            name: bool(limits.get("imageSizes")) for name, limits in self.limits.items() if limits.get("imageOutput")
+        }
+
     def find(self, model: str) -> dict[str, Any] | None:
         return self._by_name.get(model_name(model))
 
@@ -173,8 +203,8 @@ class Catalogue:
         `allow_unknown`; otherwise the real service's 404."""
         name = model_name(model)
         found = self._by_name.get(name)
-        if found is None and allow_unknown:
-            return None
+        if found is None and (allow_unknown or name.startswith("tunedModels/")):
+            return None  # tuned models are the caller's own: there is no tuning API to know them by
         methods = found.get("supportedGenerationMethods") if found is not None else None
         if found is None or (isinstance(methods, list) and not supports(methods, method)):
             raise NotFound(

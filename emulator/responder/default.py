@@ -12,7 +12,8 @@ The `echo` mode answers the latest user turn's text, `fixed` a configured text, 
 In every mode the text then honours `stopSequences` (cut before the first one found) and
 `maxOutputTokens` (cut, `finishReason: MAX_TOKENS`); `candidateCount` gives that many candidates;
 `thinkingConfig` adds `thoughtsTokenCount` (and a thought part with `includeThoughts`). Thoughts count
-against `maxOutputTokens`, as on the real service. Token counts come from `tokens.py`.
+against `maxOutputTokens`, as on the real service. An image model adds a PNG part (`images.py`).
+Token counts come from `tokens.py`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import orjson
 
 from emulator.errors import InvalidArgument, file_not_found
 from emulator.ids import length_prefixed, rng_from_digest, stable_digest
-from emulator.responder import RequestInfo
+from emulator.responder import RequestInfo, images
 from emulator.responder import tools as toolkit
 from emulator.responder.embeddings import check_task_type, embed_text, words_of
 from emulator.responder.prompt import FILE_URI, inline_size, last_user_text, media_parts, texts_of
@@ -67,21 +68,25 @@ def canonical_request(request: Mapping[str, Any]) -> bytes:
 
 
 class DefaultResponder:
-    """The fake model. `mode` is "default", "echo" (repeat the prompt) or "fixed" (answer `text`)."""
+    """The fake model. `mode` is "default", "echo" (repeat the prompt) or "fixed" (answer `text`).
+    `image_models` names the models that draw images, each with whether it takes `imageSize`."""
 
-    def __init__(self, seed: int, mode: str = "default", text: str = "") -> None:
+    def __init__(
+        self, seed: int, mode: str = "default", text: str = "", image_models: Mapping[str, bool] | None = None
+    ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.seed = seed
         self.mode = mode
         self.text = text
+        self.image_models = dict(image_models or {})
         self._prefixes: dict[str, bytes] = {}  # model -> the digest's (seed, model) prefix
 
     def __getstate__(self) -> dict[str, Any]:  # the prefix cache is rebuilt, not shipped to workers
-        return {"seed": self.seed, "mode": self.mode, "text": self.text}
+        return {"seed": self.seed, "mode": self.mode, "text": self.text, "image_models": self.image_models}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["seed"], state["mode"], state["text"])  # type: ignore[misc]
+        self.__init__(state["seed"], state["mode"], state["text"], state.get("image_models"))  # type: ignore[misc]
 
     def configure(self, rules: list[dict[str, Any]]) -> None:
         if rules:
@@ -112,9 +117,11 @@ class DefaultResponder:
             raise InvalidArgument("* GenerateContentRequest.generation_config: must be an object.")
         digest = self.digest(request, info.model)
         prompt, media = scan_prompt(request)
-        if text is None and not media and self.mode == "default" and _SHAPING.isdisjoint(config):
+        sizes = self.image_models.get(info.model)
+        if text is None and not media and self.mode == "default" and _SHAPING.isdisjoint(config) and sizes is None:
             if not request.get("tools"):  # the common case, built directly: it runs once per batch line
                 return _plain(_sentences(digest), prompt, digest, info.model)
+        with_text, with_image = images.modalities(config, sizes is not None)
         notes = _media_notes(contents, info) if media else ""
         count = _candidate_count(config.get("candidateCount"))
         thinking = _thinking(config.get("thinkingConfig"))
@@ -122,7 +129,7 @@ class DefaultResponder:
         stops = config.get("stopSequences")
         tools = text is None and self.mode == "default" and bool(request.get("tools"))
         candidates = []
-        thoughts_total = candidates_total = 0
+        thoughts_total = candidates_total = image_total = 0
         for index in range(count):
             cand_digest = digest if index == 0 else stable_digest(digest, str(index))
             parts: list[dict[str, Any]] = []
@@ -145,6 +152,11 @@ class DefaultResponder:
                     tool_parts = self._tool_parts(request, contents, body, cand_digest, extra)
                     candidates_total += sum(part_tokens(p) for p in tool_parts)
                     parts.extend(tool_parts)
+                elif with_image:
+                    picture, tokens = images.image_part(config, cand_digest, bool(sizes))
+                    parts.extend([{"text": body}, picture] if with_text else [picture])
+                    candidates_total += tokens + (text_tokens(body) if with_text else 0)
+                    image_total += tokens
                 else:
                     candidates_total += text_tokens(body)
                     if body or not parts:
@@ -154,7 +166,9 @@ class DefaultResponder:
             if extra:
                 candidate.update(extra)
             candidates.append(candidate)
-        usage = {"promptTokenCount": prompt, "candidatesTokenCount": candidates_total}
+        usage: dict[str, Any] = {"promptTokenCount": prompt, "candidatesTokenCount": candidates_total}
+        if image_total:
+            usage["candidatesTokensDetails"] = images.token_details(candidates_total, image_total)
         if thinking is not None:
             usage["thoughtsTokenCount"] = thoughts_total
         usage["totalTokenCount"] = prompt + candidates_total + thoughts_total
@@ -245,6 +259,7 @@ _SHAPING = frozenset(
         "responseMimeType",
         "responseSchema",
         "responseJsonSchema",
+        "responseModalities",
     }
 )
 

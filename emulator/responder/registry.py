@@ -4,6 +4,7 @@ modes ("default", "echo", "fixed:<text>", "module:attribute") behind the scripte
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import Any
 
 from emulator.config import ConfigError, Settings
@@ -14,23 +15,24 @@ from emulator.responder.default import DefaultResponder
 from emulator.responder.scripted import ScriptedResponder, load_rules
 
 
-def build_responder(settings: Settings) -> Responder:
+def build_responder(settings: Settings, image_models: Mapping[str, bool] | None = None) -> Responder:
     """The responder the settings ask for: the `responder` mode behind the `responses` rules.
 
     `responder` is "default", "echo", "fixed:<text>", or "module:attribute" naming either an object
     (or a class, instantiated without arguments) with `generate` and `embed` methods, or a callable
     `hook(request, info)` returning a text, a whole response dict, or None for the default answer.
-    Raises `ConfigError` naming the setting when either is invalid.
+    Raises `ConfigError` naming the setting when either is invalid. `image_models` are the catalogue's
+    models that draw images (`Catalogue.image_models`).
     """
     spec = settings.responder
-    default = DefaultResponder(settings.seed)
+    default = DefaultResponder(settings.seed, image_models=image_models)
     base: Responder
     if spec == "default":
         base = default
     elif spec == "echo":
-        base = DefaultResponder(settings.seed, "echo")
+        base = DefaultResponder(settings.seed, "echo", image_models=image_models)
     elif spec.startswith("fixed:"):
-        base = DefaultResponder(settings.seed, "fixed", spec.removeprefix("fixed:"))
+        base = DefaultResponder(settings.seed, "fixed", spec.removeprefix("fixed:"), image_models=image_models)
     elif ":" in spec:
         base = _load_custom(spec, default)
     else:

@@ -6,12 +6,15 @@ quickstarts/Batch_mode.ipynb, whose saved cell outputs came from the real servic
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
 import pytest
 from google import genai
+from google.genai import errors, types
 
+from tests.parity import png
 from tests.sdk.helpers import make_client, request_line, result_lines, wait_done, write_jsonl
 from tests.servers import ThreadServer
 
@@ -71,3 +74,90 @@ def test_embedding_result_lines_carry_token_count(client: genai.Client, tmp_path
         assert len(line["response"]["embedding"]["values"]) == dim
     assert raw.splitlines()[0].startswith('{"response":{"tokenCount":"1","embedding":{"values":[')
     assert result_lines(client, job.dest.file_name) == lines
+
+
+def test_image_batch_from_the_notebook_returns_decodable_pngs(client: genai.Client, tmp_path: Path) -> None:
+    """Batch_mode.ipynb, "Multimodal output": a file batch on gemini-2.5-flash-image with
+    `generation_config.response_modalities: [TEXT, IMAGE]`; its cell reads each result's parts, shows
+    the text and base64-decodes `inlineData` (mimeType image/png) into an image."""
+    requests_data = [
+        {
+            "key": f"image_request_{i}",
+            "request": {
+                "contents": [{"parts": [{"text": f"A big letter {letter} surrounded by animals"}]}],
+                "generation_config": {"response_modalities": ["TEXT", "IMAGE"]},
+            },
+        }
+        for i, letter in ((1, "A"), (2, "B"))
+    ]
+    src = write_jsonl(tmp_path / "batch_image_gen_requests.json", [json.dumps(r) for r in requests_data])
+    batch_input_file = client.files.upload(file=src, config={"mime_type": "jsonl"})
+    job = client.batches.create(
+        model="gemini-2.5-flash-image", src=batch_input_file.name, config={"display_name": "my-batch-image-gen-job"}
+    )
+    job = wait_done(client, job.name)
+    assert job.state.name == "JOB_STATE_SUCCEEDED"
+    pictures = []
+    for parsed in result_lines(client, job.dest.file_name):
+        parts = parsed["response"]["candidates"][0]["content"]["parts"]
+        assert [("text" in p, "inlineData" in p) for p in parts] == [(True, False), (False, True)]
+        assert parts[1]["inlineData"]["mimeType"] == "image/png"
+        image = png.decode(base64.b64decode(parts[1]["inlineData"]["data"]))
+        assert (image.width, image.height) == (1024, 1024)  # 1:1, the default aspect ratio
+        usage = parsed["response"]["usageMetadata"]
+        details = {d["modality"]: d["tokenCount"] for d in usage["candidatesTokensDetails"]}
+        assert details["IMAGE"] == 1290 and usage["candidatesTokenCount"] == details["TEXT"] + 1290
+        pictures.append(image.rows)
+    assert pictures[0] != pictures[1]  # derived from the request
+
+
+def test_image_model_answers_the_docs_example(client: genai.Client, tmp_path: Path) -> None:
+    """The image-generation guide's Python example: no config on gemini-2.5-flash-image gives text and
+    an image part, saved with `part.as_image().save(...)`; `imageConfig.aspectRatio` picks the
+    dimensions (16:9 is 1344x768, 1290 tokens); Gemini 3 Pro Image takes `imageSize`."""
+    response = client.models.generate_content(
+        model="gemini-2.5-flash-image", contents=["Create a picture of a nano banana dish in a restaurant"]
+    )
+    parts = response.candidates[0].content.parts
+    assert parts[0].text and parts[1].inline_data is not None
+    parts[1].as_image().save(str(tmp_path / "generated_image.png"))
+    saved = (tmp_path / "generated_image.png").read_bytes()
+    assert png.decode(saved).width == 1024
+    again = client.models.generate_content(
+        model="gemini-2.5-flash-image", contents=["Create a picture of a nano banana dish in a restaurant"]
+    )
+    assert again.candidates[0].content.parts[1].inline_data.data == saved  # deterministic
+
+    wide = client.models.generate_content(
+        model="gemini-2.5-flash-image",
+        contents="A wide landscape",
+        config=types.GenerateContentConfig(
+            response_modalities=["IMAGE"], image_config=types.ImageConfig(aspect_ratio="16:9")
+        ),
+    )
+    (only,) = wide.candidates[0].content.parts
+    image = png.decode(only.inline_data.data)
+    assert (image.width, image.height) == (1344, 768)
+    assert wide.usage_metadata.candidates_token_count == 1290
+
+    pro = client.models.generate_content(
+        model="gemini-3-pro-image-preview",
+        contents="A poster",
+        config=types.GenerateContentConfig(
+            response_modalities=["TEXT", "IMAGE"], image_config=types.ImageConfig(aspect_ratio="9:16", image_size="2K")
+        ),
+    )
+    picture = next(p for p in pro.candidates[0].content.parts if p.inline_data)
+    assert (png.decode(picture.inline_data.data).width, png.decode(picture.inline_data.data).height) == (1536, 2752)
+
+
+def test_text_model_refuses_image_output(client: genai.Client) -> None:
+    """python-genai's test_catch_stack_trace_in_error_handling (tests/models/test_generate_content.py)
+    records the real answer to an output modality a model lacks: 400 INVALID_ARGUMENT
+    `Multi-modal output is not supported.`"""
+    with pytest.raises(errors.ClientError) as caught:
+        client.models.generate_content(
+            model="gemini-2.5-flash", contents="draw", config={"response_modalities": ["TEXT", "IMAGE"]}
+        )
+    assert (caught.value.code, caught.value.status) == (400, "INVALID_ARGUMENT")
+    assert caught.value.message == "Multi-modal output is not supported."
