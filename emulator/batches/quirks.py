@@ -22,6 +22,13 @@ def starts_stuck(quirks: list[dict[str, object]]) -> bool:
     return any(q["name"] == QuirkName.STUCK_THEN_EXPIRED for q in quirks)
 
 
+def refuses_create(quirks: list[dict[str, object]], *, seed: int, batch_id: str) -> bool:
+    """`spurious-429-on-create`: the create is refused with the quota 429 although no limit is reached,
+    for the fraction `rate` of creates (seeded per batch id; docs/quotas.md)."""
+    quirk = next((q for q in quirks if q["name"] == QuirkName.SPURIOUS_429_ON_CREATE), None)
+    return quirk is not None and derive_rng(seed, "spurious-429", batch_id).random() < float(str(quirk["rate"]))
+
+
 def swallows_cancel(batch: Batch) -> bool:
     """`late-completion-after-cancel`: a cancel of a PENDING batch is shown, but the batch goes on."""
     return batch.quirk(QuirkName.LATE_COMPLETION_AFTER_CANCEL) is not None and batch.state is BatchState.PENDING

@@ -24,6 +24,8 @@ from emulator.faults.rules import JOB_TIMING
 from emulator.files.models import file_id_from_name
 from emulator.ids import derive_rng, resource_id
 from emulator.paging import Page, paginate
+from emulator.quotas import Held, ModelUsage, QuotaBook, batch_quota_exceeded, holds_tokens
+from emulator.quotas.tokens import file_tokens
 from emulator.storage.blobs import BlobStore
 from emulator.storage.port import Store
 
@@ -39,7 +41,9 @@ class BatchesService:
         runner: JobRunner,
         faults: FaultBook,
         settings: Settings,
+        quotas: QuotaBook | None = None,
     ) -> None:
+        self.quotas = quotas or QuotaBook()
         self._store = store
         self._blobs = blobs
         self._clock = clock
@@ -53,14 +57,20 @@ class BatchesService:
 
     async def create(self, tenant: str, command: CreateBatch, *, batch_id: str | None = None) -> BatchView:
         active = await self._store.count_active_batches(tenant)
+        model = model_name(command.model)
         if active >= self._settings.max_active_batches:
-            raise ResourceExhausted(
-                f"Resource has been exhausted (e.g. check quota): {active} batches are already pending or running; "
-                f"at most {self._settings.max_active_batches} may be active at once."
-            )
+            self.quotas.refusals[("active_batches", model.removeprefix("models/"))] += 1
+            raise batch_quota_exceeded()  # the real answer to a create over a batch quota (docs/quotas.md)
         if batch_id is None:
             n = await self._store.next_counter("batch")
             batch_id = resource_id(self._settings.seed, "batch", n, BATCH_ID_LENGTH)
+        name = f"batches/{batch_id}"
+        batch_quirks = self._faults.quirks_for(
+            display_name=command.display_name, model=model, batch=name, tenant=tenant
+        )
+        if quirks.refuses_create(batch_quirks, seed=self._settings.seed, batch_id=batch_id):
+            self.quotas.refusals[("spurious", model.removeprefix("models/"))] += 1
+            raise batch_quota_exceeded()
         now = self._clock.now_us(tenant)
         input_blob = f"batches/{batch_id}.input.jsonl"
         if command.input_file is not None:
@@ -94,21 +104,27 @@ class BatchesService:
             self._blobs.delete(input_blob)
             source = input_file or "inputConfig.requests"
             raise InvalidArgument(f"The batch has no requests: {source} is empty.")
+        if self.quotas.enabled:
+            tokens = await asyncio.to_thread(file_tokens, self._blobs.path(input_blob))
+            try:
+                self.quotas.admit_batch(
+                    Held(batch_id, tenant, model.removeprefix("models/"), tokens), await self.holding(tenant), now
+                )
+            except ResourceExhausted:
+                self._blobs.delete(input_blob)
+                raise
         output_blob = f"files/batch-{batch_id}" if input_file else f"batches/{batch_id}.output.jsonl"
         self._blobs.write(output_blob, b"")
         timing = derive_rng(self._settings.seed, "timing", batch_id)
         spans = self._faults.timing(tenant, {name: self._settings.span(name) for name in JOB_TIMING})
-        name = f"batches/{batch_id}"
-        rule = self._faults.job_rule(
-            display_name=command.display_name, model=model_name(command.model), batch=name, tenant=tenant
-        )
+        rule = self._faults.job_rule(display_name=command.display_name, model=model, batch=name, tenant=tenant)
         if rule is not None:
             spans = {**spans, **rule.timing}  # a job rule may give matching batches their own latency
         batch = Batch(
             id=batch_id,
             tenant=tenant,
             kind=command.kind,
-            model=model_name(command.model),
+            model=model,
             display_name=command.display_name,
             state=BatchState.PENDING,
             input_file=input_file,
@@ -124,15 +140,48 @@ class BatchesService:
             latency_us=_us(spans["request_latency"].pick(timing.random())),
             overhead_us=_us(spans["batch_overhead"].pick(timing.random())),
             fate=fate_of(rule),
-            quirks=self._faults.quirks_for(
-                display_name=command.display_name, model=model_name(command.model), batch=name, tenant=tenant
-            ),
+            quirks=batch_quirks,
         )
         if batch.fate is None and quirks.starts_stuck(batch.quirks or []):
             batch.fate = STUCK_FATE
         await self._store.insert_batch(batch)
+        self.quotas.settle(batch_id)  # stored: it holds its tokens as an unfinished batch now
         self._runner.wake()
         return BatchView(batch)
+
+    async def holding(self, tenant: str | None = None) -> list[Held]:
+        """The batches holding enqueued tokens (one key's, or everyone's): the unfinished ones, and the
+        ended ones the `enqueued-tokens-linger` quirk keeps; each one's tokens are worked out once."""
+        if any(rule.name is QuirkName.ENQUEUED_TOKENS_LINGER for rule in self._faults.policy.quirk):
+            batches = await self._store.all_batches(tenant)
+        else:
+            batches = await self._store.unfinished_batches()
+        held = []
+        for batch in batches:
+            if (tenant is not None and batch.tenant != tenant) or not holds_tokens(
+                batch, self._clock.now_us(batch.tenant)
+            ):
+                continue
+            tokens = self.quotas.tokens_of(batch.id)
+            if tokens is None:  # not worked out since the start
+                path = self._blobs.path(batch.input_blob)
+                tokens = await asyncio.to_thread(file_tokens, path) if path.exists() else 0
+                self.quotas.remember(batch.id, tokens)
+            held.append(Held(batch.id, batch.tenant, batch.model.removeprefix("models/"), tokens))
+        return held
+
+    async def quota_usage(self, tenant: str | None = None, models: tuple[str, ...] = ()) -> list[ModelUsage]:
+        """Usage and limits per key and model (one key's, or every key's that has any)."""
+        holding = await self.holding(tenant)
+        if tenant is not None:
+            tenants = {tenant}
+        else:
+            tenants = {h.tenant for h in holding} | self.quotas.tenants(self._clock.now_us())
+        return [
+            usage
+            for who in sorted(tenants)
+            for usage in self.quotas.usage(who, holding, self._clock.now_us(who), models)
+        ]
 
     async def get(self, tenant: str, name: str) -> BatchView:
         return await self._view(await self._load(tenant, name), poll=True)

@@ -138,6 +138,18 @@ class _Calls:
         return _Call("PUT", "/_emulator/responses", json={"rules": rules})
 
     @staticmethod
+    def quotas(api_key: str | None, model: str | None) -> _Call:
+        return _Call("GET", "/_emulator/quotas", params={**_key(api_key), **({"model": model} if model else {})})
+
+    @staticmethod
+    def set_quotas(change: dict[str, Any], api_key: str | None) -> _Call:
+        return _Call("POST", "/_emulator/quotas", json=_with_key(change, api_key))
+
+    @staticmethod
+    def reset_quotas(api_key: str | None) -> _Call:
+        return _Call("DELETE", "/_emulator/quotas", params=_key(api_key))
+
+    @staticmethod
     def wait_idle(timeout: float) -> _Call:
         return _Call("POST", "/_emulator/wait-idle", params={"timeout": timeout}, pick="idle")
 
@@ -266,6 +278,22 @@ class EmulatorControl:
     def set_responses(self, rules: list[dict[str, Any]]) -> None:
         self._do(_Calls.set_responses(rules))
 
+    def quotas(self, api_key: str | None = None, *, model: str | None = None) -> dict[str, Any]:
+        """Usage and limits per key and model (docs/quotas.md); `model=` names a model to show."""
+        result: dict[str, Any] = self._do(_Calls.quotas(api_key, model))
+        return result
+
+    def set_quotas(self, *, api_key: str | None = None, **change: Any) -> dict[str, Any]:
+        """`tier="1"`, `limits={"gemini-2.5-flash": {"enqueuedTokens": 1000}}`, `quota=["MODEL:METRIC=N"]`
+        (with `api_key=`, limits for that key alone)."""
+        result: dict[str, Any] = self._do(_Calls.set_quotas(change, api_key))
+        return result
+
+    def reset_quotas(self, api_key: str | None = None) -> dict[str, Any]:
+        """Back to the start-up tier and limits; counts forgotten."""
+        result: dict[str, Any] = self._do(_Calls.reset_quotas(api_key))
+        return result
+
     def wait_idle(self, timeout: float = 30) -> bool:
         idle: bool = self._do(_Calls.wait_idle(timeout))
         return idle
@@ -365,6 +393,18 @@ class AsyncEmulatorControl:
 
     async def set_responses(self, rules: list[dict[str, Any]]) -> None:
         await self._do(_Calls.set_responses(rules))
+
+    async def quotas(self, api_key: str | None = None, *, model: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = await self._do(_Calls.quotas(api_key, model))
+        return result
+
+    async def set_quotas(self, *, api_key: str | None = None, **change: Any) -> dict[str, Any]:
+        result: dict[str, Any] = await self._do(_Calls.set_quotas(change, api_key))
+        return result
+
+    async def reset_quotas(self, api_key: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = await self._do(_Calls.reset_quotas(api_key))
+        return result
 
     async def wait_idle(self, timeout: float = 30) -> bool:
         idle: bool = await self._do(_Calls.wait_idle(timeout))

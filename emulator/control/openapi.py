@@ -160,6 +160,25 @@ def openapi_document(version: str) -> dict[str, Any]:
                     body={"type": "object", "properties": {"rules": {"type": "array", "items": {"type": "object"}}}},
                 ),
             },
+            "/_emulator/quotas": {
+                "get": _op(
+                    "Quota usage and limits per key and model (docs/quotas.md)",
+                    params=[_KEY, {"name": "model", "in": "query", "schema": {"type": "string"}}],
+                ),
+                "post": _op(
+                    "Choose the tier, set single limits (everyone's, or one key's)",
+                    body={
+                        "type": "object",
+                        "properties": {
+                            "tier": {"type": ["string", "null"], "enum": ["free", "1", "2", "3", None]},
+                            "limits": {"type": "object", "additionalProperties": {"type": "object"}},
+                            "quota": {"type": "array", "items": {"type": "string"}},
+                            "apiKey": {"type": "string"},
+                        },
+                    },
+                ),
+                "delete": _op("Back to the start-up quotas, counts forgotten (one key's, or all)", params=[_KEY]),
+            },
             "/_emulator/openapi.json": {"get": _op("This document")},
             "/_emulator/metrics": {
                 "get": _op(

@@ -17,6 +17,7 @@ from emulator.batches.wire import batch_to_operation
 from emulator.control import wire
 from emulator.control.service import ControlService
 from emulator.observability.metrics import metrics
+from emulator.quotas import wire as quota_wire
 
 
 def _control(request: Request) -> ControlService:
@@ -131,6 +132,26 @@ async def patch_config(request: Request) -> Response:
     return JSONResponse(await _control(request).reconfigure(wire.config_changes(body), tenant))
 
 
+async def get_quotas(request: Request) -> Response:
+    """Usage and limits per key and model: `?key=` for one key's, `?model=` to name models."""
+    query = request.query_params
+    report = await _control(request).quotas(wire.tenant_in(query), quota_wire.usage_query(query))
+    return JSONResponse(quota_wire.report_to_wire(report))
+
+
+async def set_quotas(request: Request) -> Response:
+    """Choose the tier and set single limits: `{"tier", "limits": {model: {limit: N}}, "quota": [...]}`."""
+    body = await read_json(request)
+    tenant = wire.tenant_in(request.query_params, body)
+    change = quota_wire.quota_change(body, for_key=tenant is not None)
+    return JSONResponse(quota_wire.report_to_wire(await _control(request).set_quotas(change, tenant)))
+
+
+async def reset_quotas(request: Request) -> Response:
+    report = await _control(request).reset_quotas(wire.tenant_in(request.query_params))
+    return JSONResponse(quota_wire.report_to_wire(report))
+
+
 # The OpenAPI document is imported when first asked for: not at start-up.
 async def openapi(request: Request) -> Response:
     from emulator.control.openapi import openapi_document
@@ -158,6 +179,9 @@ routes = [
     _route("/state", export_state, "GET"),
     _route("/responses", set_responses, "PUT"),
     _route("/responses", get_responses, "GET"),
+    _route("/quotas", get_quotas, "GET"),
+    _route("/quotas", set_quotas, "POST"),
+    _route("/quotas", reset_quotas, "DELETE"),
     _route("/openapi.json", openapi, "GET"),
     _route("/metrics", metrics, "GET"),
 ]

@@ -27,6 +27,8 @@ from emulator.faults.rules import FaultPolicy, Span
 from emulator.files.service import FilesService
 from emulator.ids import tenant_for_key
 from emulator.observability.journal import Journal, JournalEntry
+from emulator.quotas import QuotaReport
+from emulator.quotas.wire import QuotaChange
 from emulator.responder import Responder
 from emulator.storage.blobs import BlobStore
 from emulator.storage.port import Store
@@ -112,6 +114,7 @@ class ControlService:
             await asyncio.to_thread(self.blobs.delete, blob)
         self.faults.reset(tenant)
         self.journal.reset(tenant)
+        self.batches.quotas.reset(tenant)
         if tenant is None:
             reset_rules = getattr(self.responder, "reset", None)
             if callable(reset_rules):
@@ -156,6 +159,25 @@ class ControlService:
     async def force(self, batch_id: str, state: BatchState) -> BatchView:
         """Make a batch (of any API key) reach `state` now."""
         return await self.batches.force(batch_id, state)
+
+    # -- quotas ---------------------------------------------------------------------------------
+    async def quotas(self, tenant: str | None = None, models: tuple[str, ...] = ()) -> QuotaReport:
+        """The limits in force and the usage per key and model (one key's, or every key's)."""
+        usage = await self.batches.quota_usage(tenant, models)
+        return self.batches.quotas.report(usage, tenant)
+
+    async def set_quotas(self, change: QuotaChange, tenant: str | None = None) -> QuotaReport:
+        """Choose the tier (for everyone) and add single limits (for everyone or one key)."""
+        book = self.batches.quotas
+        if change.tier_given:
+            book.set_tier(change.tier)
+        book.add(change.overrides, tenant)
+        return await self.quotas(tenant)
+
+    async def reset_quotas(self, tenant: str | None = None) -> QuotaReport:
+        """Back to the start-up tier and limits, counts forgotten (one key's own limits and counts)."""
+        self.batches.quotas.reset(tenant)
+        return await self.quotas(tenant)
 
     # -- fault rules ----------------------------------------------------------------------------
     async def fault_rules(self) -> FaultPolicy:

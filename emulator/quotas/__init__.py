@@ -10,7 +10,7 @@ clock windows), `errors` (the real 429 bodies), `tokens` (a batch's input tokens
 
 from __future__ import annotations
 
-from emulator.quotas.book import Held, ModelUsage, QuotaBook, Usage, holds_tokens
+from emulator.quotas.book import Held, ModelUsage, QuotaBook, QuotaReport, Usage, holds_tokens
 from emulator.quotas.errors import batch_quota_exceeded, rate_quota_exceeded
 from emulator.quotas.limits import Metric, Override, parse_overrides
 from emulator.quotas.tables import TIERS
@@ -22,6 +22,7 @@ __all__ = [
     "ModelUsage",
     "Override",
     "QuotaBook",
+    "QuotaReport",
     "Usage",
     "batch_quota_exceeded",
     "holds_tokens",

@@ -42,6 +42,17 @@ class ModelUsage:
     usage: tuple[Usage, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class QuotaReport:
+    """What `/_emulator/quotas` shows: the limits in force and the usage per key and model."""
+
+    enabled: bool
+    tier: str | None
+    overrides: tuple[Override, ...]  # everyone's
+    own: tuple[Override, ...]  # the key's own (when one key was asked for)
+    usage: tuple[ModelUsage, ...]
+
+
 def holds_tokens(batch: Batch, now_us: int) -> bool:
     """Whether a batch still holds its enqueued tokens: until it ends, or (the `enqueued-tokens-linger`
     quirk) until `seconds` after it ended. A deleted batch holds nothing: it is no longer stored."""
@@ -176,6 +187,10 @@ class QuotaBook:
                 rows.append(Usage(metric, window.used, self.limit(tenant, model, metric), window.end_us))
             out.append(ModelUsage(tenant, model, tuple(rows)))
         return out
+
+    def report(self, usage: Iterable[ModelUsage], tenant: str | None = None) -> QuotaReport:
+        own = self.own_overrides(tenant) if tenant is not None else ()
+        return QuotaReport(self.enabled, self.tier, self.overrides, own, tuple(usage))
 
     def tenants(self, now_us: int) -> set[str]:
         """The keys with counts in a current window or limits of their own."""

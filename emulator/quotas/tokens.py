@@ -13,6 +13,7 @@ import orjson
 from emulator.casing import camelize
 from emulator.responder.tokens import content_tokens, prompt_tokens
 
+
 def request_tokens(request: Mapping[str, Any]) -> int:
     """Input tokens of one (camelCase) `GenerateContentRequest` or `EmbedContentRequest`."""
     content = request.get("content")
