@@ -1,8 +1,10 @@
 """`create_app(settings)`: the ASGI application, with every error rendered in Google's shape.
 
-The Files, Batches and control-plane routes are imported with the app; the synchronous model
-endpoints, the OpenAI-compatible surface and the dashboard are `LazyRoutes`, imported by the first
-request under their prefix, so that start-up does not pay for surfaces a run may never use.
+The routes are mounted with Starlette's `Mount`: the API under each version (and `/upload`,
+`/download`), the control plane under `/_emulator`. The Files, Batches and control-plane routes are
+imported with the app; the synchronous model endpoints, the OpenAI-compatible surface and the
+dashboard are `LazyMount`s, imported by the first request under their prefix, so that start-up does
+not pay for surfaces a run may never use.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
 
 from emulator.asgi.auth import AuthMiddleware
 from emulator.asgi.requests import error_response
-from emulator.asgi.routing import API_VERSIONS, BasePathMiddleware, LazyRoutes, RouteTable
+from emulator.asgi.routing import ApiRoute, BasePathMiddleware, LazyMount, prefix_mount, version_mounts
 from emulator.batches.routes import routes as batch_routes
 from emulator.config import Settings
 from emulator.control.routes import routes as admin_routes
@@ -52,18 +55,26 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(Internal("Internal error encountered."))
 
 
-def _routes() -> RouteTable:
-    """Every route, in the order they are tried (the first full match wins)."""
-    return RouteTable(
-        [
-            *file_routes,
-            *batch_routes,
-            LazyRoutes("emulator.generation.routes:routes", prefixes=tuple(f"/{v}/models" for v in API_VERSIONS)),
-            LazyRoutes("emulator.openai.routes:routes", prefixes=tuple(f"/{v}/openai/" for v in API_VERSIONS)),
-            *admin_routes,
-            LazyRoutes("emulator.ui.routes:routes", prefixes=("/_emulator/ui",), paths=("/",)),
-        ]
-    )
+def _routes() -> list[BaseRoute]:
+    """Every route; within a mount they are tried in this order (the first full match wins)."""
+    api = [*file_routes, *batch_routes]
+
+    def under(prefix: str) -> list[BaseRoute]:
+        return [route for route in api if isinstance(route, ApiRoute) and route.prefix == prefix]
+
+    return [
+        *version_mounts(
+            [
+                *under(""),
+                LazyMount("emulator.generation.routes:routes", prefixes=("/models",)),
+                LazyMount("emulator.openai.routes:routes", prefixes=("/openai/",)),
+            ]
+        ),
+        prefix_mount("/upload", under("/upload")),
+        prefix_mount("/download", under("/download")),
+        Mount("/_emulator", routes=[*admin_routes, LazyMount("emulator.ui.routes:routes", prefixes=("/ui",))]),
+        LazyMount("emulator.ui.routes:root_routes", paths=("/",)),
+    ]
 
 
 def create_app(settings: Settings | None = None, *, emulator: Emulator | None = None) -> Starlette:
@@ -77,10 +88,12 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
             yield
 
     app = Starlette(
-        routes=[_routes()],
+        routes=_routes(),
         middleware=[Middleware(BasePathMiddleware), Middleware(AuthMiddleware)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
         lifespan=lifespan,
     )
+    # Only the mounts below answer a missing slash with a redirect: `/v1beta` stays a 404.
+    app.router.redirect_slashes = False
     app.state.emulator = emulator
     return app

@@ -24,7 +24,7 @@ from emulator.files.service import FilesService
 from emulator.generation.catalogue import DEFAULT_CATALOGUE, Catalogue, load_catalogue
 from emulator.observability.journal import Journal
 from emulator.observability.metrics import Metrics
-from emulator.quotas import QuotaBook
+from emulator.quotas import QuotaBook, parse_overrides
 from emulator.responder import Responder
 from emulator.responder.registry import build_responder
 from emulator.storage.blobs import BlobStore
@@ -51,7 +51,7 @@ class Emulator:
         self.faults = FaultBook(settings.seed, settings.faults, settings.request_error_rate)
         self.journal = Journal()
         self.metrics = Metrics()
-        self.quotas = QuotaBook()
+        self.quotas = QuotaBook(settings.tier, parse_overrides(settings.quotas))
         self.catalogue = _catalogue(settings)
         self.responder: Responder = responder or build_responder(settings, self.catalogue.image_models())
         self.data_dir: Path | None = None

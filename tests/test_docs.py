@@ -199,13 +199,14 @@ def test_markers_are_read_with_their_settings(tmp_path: Path) -> None:
 
 
 def test_the_control_plane_page_lists_every_route() -> None:
+    from emulator.asgi.routing import all_routes
     from emulator.control.routes import routes
 
     doc = (ROOT / "docs" / "control-plane.md").read_text()
-    for route in routes:
-        path = re.escape(re.sub(r"\{[^}]*\}", "{id}", route.path))
-        for method in sorted((route.methods or set()) - {"HEAD"}):
-            assert re.search(rf"{method}[^|\n]*?{path}(?![\w/{{:.-])", doc), f"{method} {route.path}"
+    for served, route in all_routes(routes, under="/_emulator"):
+        path = re.escape(re.sub(r"\{[^}]*\}", "{id}", served))
+        for method in sorted((getattr(route, "methods", None) or set()) - {"HEAD"}):
+            assert re.search(rf"{method}[^|\n]*?{path}(?![\w/{{:.-])", doc), f"{method} {served}"
 
 
 def test_run_example_is_python_c_in_a_directory_of_its_own(live_server: ThreadServer, tmp_path: Path) -> None:

@@ -18,10 +18,13 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from emulator.asgi.requests import emulator_of, error_response, tenant_of
+from emulator.asgi.requests import app_root, emulator_of, error_response, tenant_of
+from emulator.clock import VirtualClock
 from emulator.errors import ApiError, Code
 from emulator.faults.rules import HttpFault
 from emulator.observability.logs import note_operation
+from emulator.quotas import QuotaBook
+from emulator.quotas.tokens import call_tokens
 
 ErrorRenderer = Callable[[ApiError], Response]
 _RESOURCE_PARAMS = {"batch_id": "batches/", "file_id": "files/", "model": "models/"}
@@ -66,6 +69,8 @@ class OperationMiddleware:
                         status = message["status"]
                     await send(message)
 
+                if operation in _COUNTED and emulator.quotas.enabled:
+                    receive = await _admitted(emulator.quotas, tenant, scope, receive, emulator.clock)
                 await self.app(scope, receive, send_status)
         except ApiError as exc:
             status = exc.http_status
@@ -81,18 +86,47 @@ class OperationMiddleware:
                 time_us=emulator.clock.now_us(tenant),
                 operation=operation,
                 method=scope["method"],
-                path=scope.get("root_path", "") + scope["path"],
+                path=app_root(scope) + scope["path"],
                 status=status,
                 tenant=tenant,
                 resource=resource,
                 duration_ms=round(elapsed * 1000, 3),
                 fault=fault.id if fault is not None else None,
+                warnings=tuple(scope.get("state", {}).get("validation_warnings", ())),
             )
 
 
 def _resource(params: dict[str, str] | None) -> str | None:
     """`batches/abc` for a route with a `batch_id`, and so on; None for collections."""
     if params:
+# The synchronous model calls per-minute and per-day quotas count (docs/quotas.md); countTokens is not one.
+_COUNTED = frozenset(
+    {"models.generateContent", "models.streamGenerateContent", "models.embedContent", "models.batchEmbedContents"}
+)
+
+
+async def _admitted(quotas: QuotaBook, tenant: str, scope: Scope, receive: Receive, clock: VirtualClock) -> Receive:
+    """Read the body, admit the call under the key's quotas of its model (or raise the real 429), and
+    hand the endpoint the body again."""
+    chunks: list[bytes] = []
+    message: Message = {"type": "http.request", "more_body": True}
+    while message["type"] == "http.request" and message.get("more_body", False):
+        message = await receive()
+        chunks.append(message.get("body", b""))
+    body = b"".join(chunks)
+    quotas.admit_request(tenant, scope["path_params"]["model"], call_tokens(body), clock.now_us(tenant))
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
         for param, prefix in _RESOURCE_PARAMS.items():
             if param in params:
                 return prefix + params[param]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from emulator.clock import rfc3339
 from emulator.errors import ApiError, InvalidArgument
@@ -44,6 +45,13 @@ def emulator_of(connection: HTTPConnection) -> Emulator:
     """The app's `Emulator`: the only thing kept on the app's state (everything else hangs on it)."""
     emulator: Emulator = connection.app.state.emulator
     return emulator
+
+
+def app_root(scope: Scope) -> str:
+    """The path the app is served under (a base URL's path, `/prefix`; usually empty): what the
+    base-path middleware stripped, kept unchanged by every mount below it."""
+    root: str = scope.get("app_root_path", scope.get("root_path", ""))
+    return root
 
 
 def api_key_of(request: HTTPConnection) -> str | None:
@@ -129,6 +137,6 @@ class Links:
             headers = request.headers
             scheme = headers.get("x-forwarded-proto", request.url.scheme).split(",")[0].strip()
             host = headers.get("x-forwarded-host", headers.get("host", request.url.netloc)).split(",")[0].strip()
-            base = f"{scheme}://{host}{request.scope.get('root_path', '')}"
+            base = f"{scheme}://{host}{app_root(request.scope)}"
         match = _VERSION.match(request.scope["path"])
         return cls(base=base, version=match.group(1) if match else "v1beta")

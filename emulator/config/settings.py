@@ -101,6 +101,16 @@ def _keys(value: tuple[str, ...]) -> str | None:
     return "must not contain an empty key" if "" in value else None
 
 
+def _quotas(value: tuple[str, ...]) -> str | None:
+    from emulator.quotas.limits import parse_overrides  # the quota domain, only when limits are given
+
+    try:
+        parse_overrides(value)
+    except InvalidArgument as exc:
+        return f"must be MODEL:METRIC=N limits ({exc.message.rstrip('.')})"
+    return None
+
+
 # What families of settings share.
 _LIVE_LIMIT = types.MappingProxyType({"table": "limits", "kind": "int", "low": 1, "live": True})
 _START_LIMIT = types.MappingProxyType({"table": "limits", "kind": "int", "low": 1})
@@ -241,6 +251,26 @@ class Settings:
     )
     allow_unknown_models: bool = setting(
         "Answer model ids the catalogue does not list (instead of the real 404).", False, kind="bool"
+    )
+    tier: str | None = setting(
+        "Google's usage tier whose per-model limits apply (enqueued batch tokens, requests and tokens per minute, "
+        "requests per day; docs/quotas.md). Default: none of these limits.",
+        None,
+        choices=("free", "1", "2", "3"),
+        table="quotas",
+        unset="(none: no enqueued-token or per-minute limits)",
+    )
+    quotas: tuple[str, ...] = setting(
+        "One limit, over the tier's: MODEL:METRIC=N, e.g. gemini-2.5-flash:enqueued_tokens=1000 (repeat for "
+        "several; the variable takes them space-separated; METRIC: enqueued_tokens, rpm, tpm, rpd, batch_rpm, "
+        "batch_rpd; N: a number or none).",
+        (),
+        kind="keys",
+        metavar="MODEL:METRIC=N",
+        flag="quota",
+        check=_quotas,
+        table="quotas",
+        key="limits",
     )
     max_request_bytes: int = setting("Largest JSON request body.", 64 * MIB, metavar="BYTES", **_START_LIMIT)
     max_line_bytes: int = setting(

@@ -154,6 +154,7 @@ class RequestLog:
             return
         info = RequestInfo()
         token = _current.set(info)
+        path = scope.get("root_path", "") + scope["path"]  # as asked: routing updates `scope` in place
         started = time.perf_counter()
         status = 0
 
@@ -170,11 +171,10 @@ class RequestLog:
             raise
         finally:
             _current.reset(token)
-            _log_request(scope, status, (time.perf_counter() - started) * 1000, info)
+            _log_request(scope, path, status, (time.perf_counter() - started) * 1000, info)
 
 
-def _log_request(scope: Scope, status: int, ms: float, info: RequestInfo) -> None:
-    path = scope.get("root_path", "") + scope["path"]
+def _log_request(scope: Scope, path: str, status: int, ms: float, info: RequestInfo) -> None:
     level = logging.DEBUG if _QUIET_PATHS.search(path) else logging.INFO
     if not request_log.isEnabledFor(level):
         return

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator.asgi.requests import error_response
-from emulator.asgi.routing import API_VERSIONS, Endpoint
+from emulator.asgi.routing import Endpoint
 from emulator.errors import ApiError
 from emulator.openai.wire import error_body
 
@@ -24,16 +24,13 @@ def openai_error(error: ApiError) -> Response:
 
 
 def openai_route(path: str, endpoint: Endpoint, method: str, operation: str) -> list[Route]:
-    """`/{version}/openai{path}` for every API version; `operation` (`openai.batches.create`) names the
-    route and keys the journal and fault injection, as `api_route` does for native routes."""
+    """The route of `/{version}/openai{path}`, for every version it is mounted under; `operation`
+    (`openai.batches.create`) names the route and keys the journal and fault injection, as
+    `api_route` does for native routes."""
     from emulator.asgi.middleware import OperationMiddleware
 
     wrap = [Middleware(OperationMiddleware, operation=operation, render=openai_error)]
-    handler = _rendering_errors(endpoint)
-    return [
-        Route(f"/{version}/openai{path}", handler, methods=[method], name=f"{operation}@{version}", middleware=wrap)
-        for version in API_VERSIONS
-    ]
+    return [Route(f"/openai{path}", _rendering_errors(endpoint), methods=[method], name=operation, middleware=wrap)]
 
 
 def _rendering_errors(endpoint: Endpoint) -> Endpoint:

@@ -40,3 +40,18 @@ def file_tokens(path: Path) -> int:
     """Input tokens of a JSONL input file, a line at a time."""
     with path.open("rb") as f:
         return sum(line_tokens(line) for line in f if line.strip())
+
+
+def call_tokens(body: bytes) -> int:
+    """Input tokens of a synchronous call's body: one request, or `requests` (batchEmbedContents)."""
+    try:
+        obj = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return 0
+    if not isinstance(obj, dict):
+        return 0
+    obj = camelize(obj) if b"_" in body else obj
+    requests = obj.get("requests")
+    if isinstance(requests, list):
+        return sum(request_tokens(r) for r in requests if isinstance(r, dict))
+    return request_tokens(obj)

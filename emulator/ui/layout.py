@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 
 from emulator import __version__
+from emulator.asgi.requests import app_root
 from emulator.ui.assets import asset_url
 from emulator.ui.html import Html, join, render, when
 
@@ -44,7 +45,7 @@ class Page:
 
 def roots(request: Request) -> tuple[str, str]:
     """The dashboard's base URL path and the control plane's, behind any base-path prefix."""
-    root = request.scope.get("root_path", "")
+    root = app_root(request.scope)
     return root + PREFIX, root + "/_emulator"
 
 

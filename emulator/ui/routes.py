@@ -265,23 +265,25 @@ async def create_batch(request: Request) -> Response:
 
 
 def _routes() -> list[BaseRoute]:
+    """The dashboard's routes, below the control plane's `/_emulator` mount."""
+    here = PREFIX.removeprefix("/_emulator")
     out: list[BaseRoute] = [
-        Route("/", to_dashboard, methods=["GET"], name="ui.root"),
-        Route(PREFIX, to_dashboard, methods=["GET"], name="ui.prefix"),
-        Route(PREFIX + "/static/{name}", serve_asset, methods=["GET"], name="ui.static"),
-        Route(PREFIX + "/files/{tenant:rid}/{file_id:rid}:download", download, methods=["GET"], name="ui.download"),
-        Route(PREFIX + "/api/batches", api_batches, methods=["GET"], name="ui.api.batches"),
-        Route(PREFIX + "/api/batches", create_batch, methods=["POST"], name="ui.api.create"),
-        Route(PREFIX + "/api/batches/{batch_id:rid}", api_batch, methods=["GET"], name="ui.api.batch"),
-        Route(PREFIX + "/api/batches/{batch_id:rid}/lines", api_lines, methods=["GET"], name="ui.api.lines"),
-        Route(PREFIX + "/api/batches/{batch_id:rid}:cancel", cancel_batch, methods=["POST"], name="ui.api.cancel"),
-        Route(PREFIX + "/api/batches/{batch_id:rid}:delete", delete_batch, methods=["POST"], name="ui.api.delete"),
-        Route(PREFIX + "/api/files", api_files, methods=["GET"], name="ui.api.files"),
+        Route(here, to_dashboard, methods=["GET"], name="ui.prefix"),
+        Route(here + "/static/{name}", serve_asset, methods=["GET"], name="ui.static"),
+        Route(here + "/files/{tenant:rid}/{file_id:rid}:download", download, methods=["GET"], name="ui.download"),
+        Route(here + "/api/batches", api_batches, methods=["GET"], name="ui.api.batches"),
+        Route(here + "/api/batches", create_batch, methods=["POST"], name="ui.api.create"),
+        Route(here + "/api/batches/{batch_id:rid}", api_batch, methods=["GET"], name="ui.api.batch"),
+        Route(here + "/api/batches/{batch_id:rid}/lines", api_lines, methods=["GET"], name="ui.api.lines"),
+        Route(here + "/api/batches/{batch_id:rid}:cancel", cancel_batch, methods=["POST"], name="ui.api.cancel"),
+        Route(here + "/api/batches/{batch_id:rid}:delete", delete_batch, methods=["POST"], name="ui.api.delete"),
+        Route(here + "/api/files", api_files, methods=["GET"], name="ui.api.files"),
     ]
     for path, name, fn in PAGES:
-        out.append(Route(PREFIX + path, _page(fn), methods=["GET"], name=f"ui.{name}"))
-        out.append(Route(PREFIX + "/live" + path, _live(fn), methods=["GET"], name=f"ui.live.{name}"))
+        out.append(Route(here + path, _page(fn), methods=["GET"], name=f"ui.{name}"))
+        out.append(Route(here + "/live" + path, _live(fn), methods=["GET"], name=f"ui.live.{name}"))
     return out
 
 
 routes: list[BaseRoute] = _routes()
+root_routes: list[BaseRoute] = [Route("/", to_dashboard, methods=["GET"], name="ui.root")]

@@ -275,11 +275,12 @@ def test_force_reset_and_journal(fast: ThreadServer) -> None:
 
 
 def test_openapi_documents_every_control_route(fast: ThreadServer) -> None:
+    from emulator.asgi.routing import all_routes
     from emulator.control.routes import routes
 
     document = httpx.get(f"{fast.url}/_emulator/openapi.json").json()
     assert document["openapi"].startswith("3.1")
-    served = {r.path.replace("{batch_id:rid}", "{batch_id}") for r in routes}
+    served = {r.path.replace("{batch_id:rid}", "{batch_id}") for r in all_routes(routes, under="/_emulator")}
     assert served == {path for path in document["paths"] if path.startswith("/_emulator")}
 
 

@@ -51,4 +51,16 @@ await control('POST', 'clock:advance', {seconds: 60});
 assert.equal((await ai.batches.get({name: first.name})).state, 'JOB_STATE_SUCCEEDED');
 const second = await ai.batches.create({model: 'gemini-2.5-flash', src: inline(600)});
 assert.ok(second.name.startsWith('batches/'));
+
+// A synchronous call over its requests per minute: the 429 with QuotaFailure and RetryInfo.
+await control('POST', 'quotas', {limits: {'gemini-2.5-flash': {rpm: 1}}});
+await ai.models.generateContent({model: 'gemini-2.5-flash', contents: 'hi'});
+await assert.rejects(ai.models.generateContent({model: 'gemini-2.5-flash', contents: 'hi'}), (error) => {
+  assert.equal(error.status, 429);
+  const types = JSON.parse(error.message).error.details.map((d) => d['@type'].split('.').pop());
+  assert.deepEqual(types, ['Help', 'QuotaFailure', 'RetryInfo']);
+  return true;
+});
+await control('POST', 'clock:advance', {seconds: 60});
+await ai.models.generateContent({model: 'gemini-2.5-flash', contents: 'hi'});
 console.log('ok');

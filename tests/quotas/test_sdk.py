@@ -115,6 +115,34 @@ def test_batch_creations_per_minute_refuse_then_recover_on_the_clock(
     client.batches.create(model=FLASH, src=[prompt(1)])
 
 
+def test_per_minute_limits_of_the_synchronous_calls_refuse_then_recover_on_the_clock(
+    server: ThreadServer, control: EmulatorControl, key: str
+) -> None:
+    control.set_quotas(api_key=key, limits={FLASH: {"rpm": 2, "tpm": 1000}})
+    client = make_client(server.url, key)
+    client.models.generate_content(model=FLASH, contents="x" * 400)
+    client.models.count_tokens(model=FLASH, contents="x" * 40_000)  # countTokens counts against nothing
+    client.models.generate_content(model=FLASH, contents="x" * 400)
+    with pytest.raises(errors.ClientError) as refused:
+        client.models.generate_content(model=FLASH, contents="x")
+    error = refused.value
+    assert (error.code, error.status) == (429, "RESOURCE_EXHAUSTED")
+    assert error.message is not None and error.message.startswith(QUOTA_MESSAGE + "\n* Quota exceeded for metric: ")
+    assert "limit: 2, model: gemini-2.5-flash\nPlease retry in " in error.message
+    help_, failure, retry = error.details["error"]["details"]
+    assert help_ == HELP
+    assert failure["violations"][0]["quotaId"] == "GenerateRequestsPerMinutePerProjectPerModel"
+    assert retry["@type"] == "type.googleapis.com/google.rpc.RetryInfo" and retry["retryDelay"].endswith("s")
+    usage = control.quotas(key)["quotas"][0]
+    assert (usage["rpm"]["used"], usage["tpm"]["used"], usage["rpd"]["used"]) == (2, 200, 2)
+
+    control.advance(seconds=60)  # the next clock minute
+    with pytest.raises(errors.ClientError, match="input_token_count, limit: 1000"):
+        client.models.generate_content(model=FLASH, contents="x" * 4004)  # 1001 tokens: over the tpm
+    client.models.generate_content(model=FLASH, contents="x" * 4000)
+    assert client.models.embed_content(model="gemini-embedding-001", contents="x").embeddings
+
+
 def test_a_spurious_429_under_every_limit_on_demand(server: ThreadServer, control: EmulatorControl, key: str) -> None:
     client = make_client(server.url, key)
     control.add_fault("quirk", name="spurious-429-on-create", rate=1, api_key=key)

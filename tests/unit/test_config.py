@@ -195,6 +195,9 @@ def _valid(name: str, s: Setting) -> st.SearchStrategy[Any]:
     if s.kind == "span":
         seconds = st.integers(0, 999_999).map(lambda ms: ms / 1000)  # what str(Span) writes exactly
         return st.tuples(seconds, seconds).map(lambda pair: Span(min(pair), max(pair)))
+    if name == "quotas":  # MODEL:METRIC=N limits (docs/quotas.md)
+        limits = st.sampled_from(["*:rpm=5", "gemini-2.5-flash:enqueued_tokens=1000", "gemini-2.5-pro:tpm=none"])
+        return st.lists(limits, max_size=3).map(tuple)
     if s.kind == "keys":
         return st.lists(st.text(min_size=1, max_size=5), max_size=3).map(tuple)
     if s.kind == "path":
