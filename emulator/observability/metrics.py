@@ -15,6 +15,9 @@ scraped, so it is right after a restart too:
 - `gemini_emulator_lines_per_second`: lines answered per second between this scrape and the oldest
   one of the last minute (0 on the first scrape). With Prometheus, prefer
   `rate(gemini_emulator_lines_processed_total[1m])`.
+- With a quota tier or limit set (docs/quotas.md): `gemini_emulator_quota_used{tenant,model,limit}` and
+  `..._quota_limit{...}` (enqueued tokens, rpm, tpm, rpd, batch_rpm, batch_rpd; the limit only where
+  one applies), `..._quota_refusals_total{model,limit}` (429s answered, by the limit that refused).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from starlette.responses import Response
 from emulator import __version__
 from emulator.asgi.requests import emulator_of
 from emulator.batches.models import BatchState
+from emulator.quotas import ModelUsage
 from emulator.storage.port import Store
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -106,6 +110,28 @@ class Metrics:
         )
         return out.text()
 
+    @staticmethod
+    def render_quotas(usage: list[ModelUsage], refusals: Counter[tuple[str, str]]) -> str:
+        """The quota gauges and refusal counters (only scraped while quotas are on)."""
+        used: list[tuple[dict[str, str], float]] = []
+        limits: list[tuple[dict[str, str], float]] = []
+        for row in usage:
+            for u in row.usage:
+                labels = {"tenant": row.tenant, "model": row.model, "limit": u.metric.value}
+                used.append((labels, u.used))
+                if u.limit is not None:
+                    limits.append((labels, u.limit))
+        out = _Writer()
+        out.metric("quota_used", "gauge", "Quota used per key, model and limit (in its current window).", used)
+        out.metric("quota_limit", "gauge", "The limit in force per key, model and limit.", limits)
+        out.metric(
+            "quota_refusals_total",
+            "counter",
+            "Calls answered 429 RESOURCE_EXHAUSTED for a quota, by model and the limit that refused.",
+            [({"model": model, "limit": limit}, n) for (limit, model), n in sorted(refusals.items())],
+        )
+        return out.text()
+
     def _rate(self, total: int) -> float:
         now = time.monotonic()
         base: tuple[float, int] | None = None
@@ -157,4 +183,6 @@ async def metrics(request: Request) -> Response:
     """Prometheus text format; see this module's docstring for what each metric means."""
     emulator = emulator_of(request)
     text = await emulator.metrics.render(emulator.store)
+    if emulator.quotas.enabled or emulator.quotas.refusals:
+        text += emulator.metrics.render_quotas(await emulator.batches.quota_usage(), emulator.quotas.refusals)
     return Response(text, media_type=CONTENT_TYPE)

@@ -65,6 +65,7 @@ NAV = (
     ("clock", "/clock", "Clock"),
     ("faults", "/faults", "Faults & config"),
     ("requests", "/requests", "Requests"),
+    ("quotas", "/quotas", "Quotas"),
 )
 
 

@@ -40,6 +40,7 @@ from emulator.ui.file_views import file_page, files_page
 from emulator.ui.html import segment
 from emulator.ui.journal_views import requests_page
 from emulator.ui.layout import PREFIX, Page, clock_region, document, live, roots
+from emulator.ui.quota_views import quotas_page
 from emulator.ui.settings_views import clock_page, faults_page
 
 if TYPE_CHECKING:
@@ -119,6 +120,7 @@ PAGES: list[tuple[str, str, PageFn]] = [
     ("/clock", "clock", clock_page),
     ("/faults", "faults", faults_page),
     ("/requests", "requests", requests_page),
+    ("/quotas", "quotas", quotas_page),
 ]
 
 
