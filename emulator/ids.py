@@ -54,6 +54,12 @@ def capability_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def unique_key(prefix: str) -> str:
+    """An API key no other test run uses (the pytest plugin gives one to each test). Random on purpose:
+    runs sharing a sidecar must not collide, and a key never shapes the emulator's answers."""
+    return f"{prefix}{secrets.token_hex(10)}"
+
+
 def tenant_for_key(key: str | None) -> str:
     """State is partitioned by API key. The key itself is never stored, only this fingerprint."""
     return "key-" + hashlib.sha256(key.encode()).hexdigest()[:16] if key else ANONYMOUS

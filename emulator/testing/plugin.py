@@ -16,7 +16,6 @@ Fixtures:
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +85,7 @@ def gemini_emulator(
     request: pytest.FixtureRequest, gemini_emulator_control: EmulatorControl, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[GeminiEmulator]:
     from emulator.control import EmulatorControl
+    from emulator.ids import unique_key
     from emulator.testing import PER_KEY_OPTIONS, GeminiEmulator
 
     options: dict[str, Any] = {}
@@ -94,7 +94,7 @@ def gemini_emulator(
     own = {k: v for k, v in options.items() if k not in PER_KEY_OPTIONS}
     with _server_for(request, gemini_emulator_control.url, own) as url:
         control = gemini_emulator_control if url == gemini_emulator_control.url else EmulatorControl(url)
-        emulator = GeminiEmulator(url, f"test-{uuid.uuid4().hex[:20]}", control)
+        emulator = GeminiEmulator(url, unique_key("test-"), control)
         per_key = {k: v for k, v in options.items() if k in PER_KEY_OPTIONS}
         if per_key:
             emulator.configure(**per_key)
