@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -23,6 +23,9 @@ from emulator.faults.rules import LineFault
 from emulator.ids import derive_rng
 from emulator.responder import FileLookup, RequestInfo, Responder
 from emulator.responder.embeddings import with_token_count
+
+if TYPE_CHECKING:
+    from emulator.validation.validator import Validator
 
 _KEY = re.compile(rb'"key"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
 _MISSING = object()
@@ -42,6 +45,7 @@ class LineContext:
     faults: tuple[LineFault, ...] = ()
     files: FileLookup | None = None
     max_line_bytes: int = 20 * 1024 * 1024
+    validator: Validator | None = None  # Google's schema and checks, before a line is answered
 
 
 def is_request_line(raw: bytes) -> bool:
@@ -86,6 +90,11 @@ def answer_line(raw: bytes, index: int, ctx: LineContext) -> tuple[bytes, bool]:
             request = obj
         if not isinstance(request, dict):
             raise InvalidArgument(f"Request #{index + 1}: 'request' must be a JSON object.")
+        if ctx.validator is not None:  # a refused request is an error line with the synchronous call's message
+            own = request.get("model")
+            ctx.validator.line(
+                request, own if isinstance(own, str) and own else ctx.model, embed=ctx.kind is BatchKind.EMBED
+            )
         if ctx.inline and isinstance(metadata, dict):
             key_for_rules = metadata.get("key")
         else:

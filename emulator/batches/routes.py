@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from emulator.asgi.requests import JSONResponse, emulator_of, read_json, tenant_of
+from emulator.asgi.requests import JSONResponse, Links, emulator_of, read_json, tenant_of
 from emulator.asgi.routing import api_route
 from emulator.batches import wire
 from emulator.batches.models import BatchKind
@@ -16,9 +16,19 @@ DEFAULT_PAGE_SIZE = 50
 
 
 async def _create(request: Request, kind: BatchKind, collection: str) -> Response:
+    """As Google's front end parses the whole create body first, an inline request that breaks the
+    schema fails the create (400, its index in the path); then the model must exist (404) and batch
+    (400). What lenient validation lets through goes to the request journal."""
     model = f"{collection}/{request.path_params['model']}"
-    command = wire.parse_create(kind, model, await read_json(request))
-    view = await emulator_of(request).batches.create(tenant_of(request), command)
+    body = await read_json(request)
+    command = wire.parse_create(kind, model, body)
+    emulator = emulator_of(request)
+    validator = emulator.validator
+    embed = kind is BatchKind.EMBED
+    if command.inline_lines is not None:
+        request.state.validation_warnings = validator.inline_requests(wire.inline_items(body), embed=embed)
+    validator.batch_model(model, embed=embed, version=Links.of(request).version)
+    view = await emulator.batches.create(tenant_of(request), command)
     return JSONResponse(wire.batch_to_operation(view))
 
 

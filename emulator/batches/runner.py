@@ -33,7 +33,10 @@ from emulator.storage.blobs import BlobStore, sha256_hex
 from emulator.storage.port import Store
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from hashlib import _Hash as Hash
+
+    from emulator.validation.validator import Validator
 
 log = logging.getLogger("emulator.batches")
 
@@ -51,7 +54,9 @@ class JobRunner:
         responder: Responder,
         settings: Settings,
         faults: FaultBook,
+        validator: Callable[[], Validator] | None = None,
     ) -> None:
+        self._validator = validator  # what checks each line (made when a batch is run, not at start-up)
         self._store = store
         self._blobs = blobs
         self._clock = clock
@@ -282,6 +287,7 @@ class JobRunner:
             faults=self._faults.line_faults(batch.tenant),
             files=FileIndex(files),
             max_line_bytes=self._settings.max_line_bytes,
+            validator=self._validator() if self._validator is not None else None,
         )
 
     async def _finalize(self, batch: Batch, expect: BatchState | None = None) -> None:

@@ -73,6 +73,13 @@ def _priority(value: Any) -> int | None:
         raise InvalidArgument(f"* batch.priority: {value!r} is not an integer.") from None
 
 
+def inline_items(body: dict[str, Any]) -> list[Any]:
+    """The inline requests (`{request, metadata}` objects) of a create body `parse_create` accepted."""
+    requests = pick(pick(body["batch"], "inputConfig"), "requests")
+    items = pick(requests, "requests") if isinstance(requests, dict) else requests
+    return items if isinstance(items, list) else []
+
+
 def _inline_lines(requests: Any) -> list[bytes]:
     """`{"requests": [...]}` (the wire form: double nesting); a bare list is accepted too."""
     items = pick(requests, "requests") if isinstance(requests, dict) else requests

@@ -4,7 +4,8 @@ The catalogue gates requests (issue 16): a model it does not list is refused wit
 (`models/x is not found for API version v1beta, or is not supported for generateContent. Call
 ListModels ...`), and so is a model whose `supportedGenerationMethods` lack the method called (an
 embedding model for `generateContent`); `--allow-unknown-models` lets unknown ids through (a model
-newer than this catalogue). A model's limits (`outputTokenLimit`, `thinking`) and the emulator-only
+newer than this catalogue), and `tunedModels/...` are always let through (the emulator has no tuning
+API to know them by). A model's limits (`outputTokenLimit`, `thinking`) and the emulator-only
 `limits` below drive the semantic checks of `emulator.validation`.
 
 `load_catalogue(path)` reads a replacement catalogue: a JSON list of `Model` objects (or
@@ -202,8 +203,8 @@ class Catalogue:
         `allow_unknown`; otherwise the real service's 404."""
         name = model_name(model)
         found = self._by_name.get(name)
-        if found is None and allow_unknown:
-            return None
+        if found is None and (allow_unknown or name.startswith("tunedModels/")):
+            return None  # tuned models are the caller's own: there is no tuning API to know them by
         methods = found.get("supportedGenerationMethods") if found is not None else None
         if found is None or (isinstance(methods, list) and not supports(methods, method)):
             raise NotFound(

@@ -149,7 +149,8 @@ def test_operation_shape_for_an_inline_batch(api: httpx.Client) -> None:
                 "requests": {
                     "requests": [
                         {"request": {"contents": [{"parts": [{"text": "a"}]}]}, "metadata": {"key": "m1"}},
-                        {"request": {"contents": "not a list"}, "metadata": {"key": "m2"}},
+                        # schema-valid (or the create itself is refused), refused when answered
+                        {"request": {"contents": []}, "metadata": {"key": "m2"}},
                     ]
                 }
             }

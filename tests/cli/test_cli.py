@@ -71,9 +71,9 @@ def test_environment_variables_configure_the_server(tmp_path: Path) -> None:
                 "inputConfig": {"requests": {"requests": [{"request": {"contents": [{"parts": [{"text": "a"}]}]}}]}}
             }
         }
-        name = httpx.post(f"{server.url}/v1beta/models/m:batchGenerateContent", json=body, headers=headers).json()[
-            "name"
-        ]
+        name = httpx.post(
+            f"{server.url}/v1beta/models/gemini-2.5-flash:batchGenerateContent", json=body, headers=headers
+        ).json()["name"]
         for _ in range(600):
             op = httpx.get(f"{server.url}/v1beta/{name}", headers=headers).json()
             if op.get("done"):

@@ -200,6 +200,8 @@ def _valid(name: str, s: Setting) -> st.SearchStrategy[Any]:
         return st.lists(limits, max_size=3).map(tuple)
     if s.kind == "keys":
         return st.lists(st.text(min_size=1, max_size=5), max_size=3).map(tuple)
+    if s.kind == "bool":
+        return st.booleans()
     if s.kind == "path":
         return st.sampled_from([Path("/abs/file.toml"), Path("/x/y.json")])
     special = {
