@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import httpx
+from google.genai import types
 
 from emulator import Settings
 from emulator.control import EmulatorControl
@@ -24,7 +25,7 @@ def test_tier_and_limits_are_shown_and_reservations_survive_a_restart(tmp_path: 
     tenant = tenant_for_key("k")
     with thread_server(settings) as server:
         client = make_client(server.url, "k")
-        client.batches.create(model=FLASH, src=[{"contents": "x" * 2400}])  # 600 tokens
+        client.batches.create(model=FLASH, src=[types.InlinedRequest(contents="x" * 2400)])  # 600 tokens
         client.models.generate_content(model=FLASH, contents="x" * 40)
         report = EmulatorControl(server.url).quotas("k")
         assert (report["enabled"], report["tier"], report["limits"]) == (True, "1", list(LIMITS))
