@@ -74,6 +74,7 @@ def _routes() -> list[BaseRoute]:
         prefix_mount("/download", under("/download")),
         Mount("/_emulator", routes=[*admin_routes, LazyMount("emulator.ui.routes:routes", prefixes=("/ui",))]),
         LazyMount("emulator.ui.routes:root_routes", paths=("/",)),
+        LazyMount("emulator.control.discovery:routes", paths=("/$discovery/rest",)),
     ]
 
 

@@ -85,6 +85,8 @@ LAYERS: list[tuple[str, list[str]]] = [
             "emulator.control",
             "emulator.control.openapi",
             "emulator.control.api_paths",
+            "emulator.control.discovery",
+            "emulator.files.simple_upload",
             "emulator.files",
             "emulator.batches",
             "emulator.generation",

@@ -114,13 +114,22 @@ _EMPTY = {"type": "object", "maxProperties": 0}
 
 
 def _op(
-    summary: str, ok: dict[str, Any], *, params: list[dict[str, Any]] | None = None, body: dict[str, Any] | None = None
+    summary: str,
+    ok: dict[str, Any],
+    *,
+    params: list[dict[str, Any]] | None = None,
+    body: dict[str, Any] | None = None,
+    google: str | None = None,
 ) -> dict[str, Any]:
+    """`google`: the method's id in Google's discovery document (`x-google-method`), from which
+    `discovery.py` builds that document; None for the emulator's own aliases, which it leaves out."""
     op: dict[str, Any] = {
         "summary": summary,
         "parameters": [_VERSION, _KEY_HEADER, *(params or [])],
         "responses": {"200": ok, **_ERRORS},
     }
+    if google is not None:
+        op["x-google-method"] = google
     if body is not None:
         op["requestBody"] = {"required": False, "content": {"application/json": {"schema": body}}}
     return op
@@ -133,46 +142,88 @@ def api_paths() -> dict[str, Any]:
     return {
         "/upload/{version}/files": {
             "post": _op(
-                "Resumable upload: start (X-Goog-Upload-Command: start), or a chunk to ?upload_id=",
+                "Resumable upload: start (X-Goog-Upload-Command: start), or a chunk to ?upload_id=; or one "
+                "request: uploadType=media (the bytes) or uploadType=multipart (multipart/related: the "
+                "{file} metadata, then the bytes)",
                 _json({"type": "object"}),
                 params=[
                     {"name": "upload_id", "in": "query", "schema": {"type": "string"}},
+                    {"name": "uploadType", "in": "query", "schema": {"enum": ["media", "multipart"]}},
                     {"name": "x-goog-upload-command", "in": "header", "schema": {"type": "string"}},
                     {"name": "x-goog-upload-offset", "in": "header", "schema": {"type": "string"}},
                 ],
                 body={"type": "object", "properties": {"file": {"type": "object"}}},
+                google="media.upload",
             )
         },
-        "/{version}/files": {"get": _op("files.list", _json(_LIST_FILES), params=_PAGING)},
+        "/{version}/files": {"get": _op("files.list", _json(_LIST_FILES), params=_PAGING, google="files.list")},
         "/{version}/files/{file_id}": {
-            "get": _op("files.get", _json(_FILE), params=[file_id]),
-            "delete": _op("files.delete", _json(_EMPTY), params=[file_id]),
+            "get": _op("files.get", _json(_FILE), params=[file_id], google="files.get"),
+            "delete": _op("files.delete", _json(_EMPTY), params=[file_id], google="files.delete"),
         },
-        "/{version}/files/{file_id}:download": {"get": _op("files.download", media, params=[file_id])},
-        "/download/{version}/files/{file_id}:download": {"get": _op("files.download", media, params=[file_id])},
+        "/{version}/files/{file_id}:download": {
+            "get": _op("files.download", media, params=[file_id], google="files.download")
+        },
+        "/download/{version}/files/{file_id}:download": {
+            "get": _op("files.download", media, params=[file_id], google="files.download")
+        },
         "/{version}/models/{model}:batchGenerateContent": {
-            "post": _op("batches.create", _json(_OPERATION), params=[model], body=_BATCH_BODY)
+            "post": _op(
+                "batches.create",
+                _json(_OPERATION),
+                params=[model],
+                body=_BATCH_BODY,
+                google="models.batchGenerateContent",
+            )
         },
         "/{version}/tunedModels/{model}:batchGenerateContent": {
-            "post": _op("batches.create (tuned model)", _json(_OPERATION), params=[model], body=_BATCH_BODY)
+            "post": _op(
+                "batches.create (tuned model)",
+                _json(_OPERATION),
+                params=[model],
+                body=_BATCH_BODY,
+                google="tunedModels.batchGenerateContent",
+            )
         },
         "/{version}/models/{model}:asyncBatchEmbedContent": {
-            "post": _op("batches.createEmbeddings", _json(_OPERATION), params=[model], body=_BATCH_BODY)
+            "post": _op(
+                "batches.createEmbeddings",
+                _json(_OPERATION),
+                params=[model],
+                body=_BATCH_BODY,
+                google="models.asyncBatchEmbedContent",
+            )
         },
-        "/{version}/batches": {"get": _op("batches.list", _json(_LIST_OPERATIONS), params=_PAGING)},
+        "/{version}/batches": {
+            "get": _op("batches.list", _json(_LIST_OPERATIONS), params=_PAGING, google="batches.list")
+        },
         "/{version}/batches/{batch_id}": {
-            "get": _op("batches.get", _json(_OPERATION), params=[batch_id]),
-            "delete": _op("batches.delete", _json(_EMPTY), params=[batch_id]),
+            "get": _op("batches.get", _json(_OPERATION), params=[batch_id], google="batches.get"),
+            "delete": _op("batches.delete", _json(_EMPTY), params=[batch_id], google="batches.delete"),
         },
-        "/{version}/batches/{batch_id}:cancel": {"post": _op("batches.cancel", _json(_EMPTY), params=[batch_id])},
+        "/{version}/batches/{batch_id}:cancel": {
+            "post": _op("batches.cancel", _json(_EMPTY), params=[batch_id], google="batches.cancel")
+        },
         "/{version}/batches/{batch_id}:delete": {
             "post": _op("batches.delete (REST guide form)", _json(_EMPTY), params=[batch_id])
         },
         "/{version}/models/{model}:generateContent": {
-            "post": _op("models.generateContent", _json({"type": "object"}), params=[model], body=generate)
+            "post": _op(
+                "models.generateContent",
+                _json({"type": "object"}),
+                params=[model],
+                body=generate,
+                google="models.generateContent",
+            )
         },
         "/{version}/models/{model}:countTokens": {
-            "post": _op("models.countTokens", _json({"type": "object"}), params=[model], body=generate)
+            "post": _op(
+                "models.countTokens",
+                _json({"type": "object"}),
+                params=[model],
+                body=generate,
+                google="models.countTokens",
+            )
         },
         "/{version}/models/{model}:streamGenerateContent": {
             "post": _op(
@@ -180,6 +231,7 @@ def api_paths() -> dict[str, Any]:
                 _json({}),
                 params=[model, {"name": "alt", "in": "query", "schema": {"enum": ["sse", "json"]}}],
                 body=generate,
+                google="models.streamGenerateContent",
             )
         },
         "/{version}/models/{model}:batchEmbedContents": {
@@ -188,16 +240,22 @@ def api_paths() -> dict[str, Any]:
                 _json({"type": "object"}),
                 params=[model],
                 body={"type": "object", "properties": {"requests": {"type": "array", "items": {"type": "object"}}}},
+                google="models.batchEmbedContents",
             )
         },
-        "/{version}/models": {"get": _op("models.list", _json({"type": "object"}), params=_PAGING)},
-        "/{version}/models/{model}": {"get": _op("models.get", _json({"type": "object"}), params=[model])},
+        "/{version}/models": {
+            "get": _op("models.list", _json({"type": "object"}), params=_PAGING, google="models.list")
+        },
+        "/{version}/models/{model}": {
+            "get": _op("models.get", _json({"type": "object"}), params=[model], google="models.get")
+        },
         "/{version}/models/{model}:embedContent": {
             "post": _op(
                 "models.embedContent",
                 _json({"type": "object"}),
                 params=[model],
                 body={"type": "object", "properties": {"content": {"type": "object"}}},
+                google="models.embedContent",
             )
         },
     }

@@ -180,6 +180,12 @@ def openapi_document(version: str) -> dict[str, Any]:
                 "delete": _op("Back to the start-up quotas, counts forgotten (one key's, or all)", params=[_KEY]),
             },
             "/_emulator/openapi.json": {"get": _op("This document")},
+            "/$discovery/rest": {
+                "get": _op(
+                    "Google's discovery document of the Gemini API paths above (googleapis' google.discoverAPI)",
+                    params=[{"name": "version", "in": "query", "schema": {"enum": ["v1", "v1beta", "v1alpha"]}}],
+                )
+            },
             "/_emulator/metrics": {
                 "get": _op(
                     "Prometheus metrics: requests, batches by state, lines processed, queue depth, rate",

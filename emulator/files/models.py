@@ -12,10 +12,12 @@ from emulator.errors import InvalidArgument, NotFound
 RETENTION_US = 48 * 3600 * 1_000_000
 _FILE_ID = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
 
-# What a batch may read: JSON Lines under its various spellings (the official guide uses "jsonl").
+# What a batch may read: JSON Lines under its various spellings (the official guide uses "jsonl";
+# js-genai's batch-embedding sample application/vnd.google.generativeai.jsonl).
 JSONL_MIME_TYPES = frozenset(
     {
         "application/jsonl",
+        "application/vnd.google.generativeai.jsonl",
         "application/x-jsonl",
         "application/jsonlines",
         "application/x-jsonlines",
@@ -77,7 +79,12 @@ class File:
 
     @property
     def is_jsonl(self) -> bool:
-        return self.mime_type in JSONL_MIME_TYPES
+        return canonical_mime_type(self.mime_type) in JSONL_MIME_TYPES
+
+    @property
+    def is_text(self) -> bool:
+        mime = canonical_mime_type(self.mime_type)
+        return mime.startswith("text/") or mime in TEXT_APPLICATION_TYPES
 
 
 @dataclass(slots=True)
@@ -154,12 +161,20 @@ def file_id_from_name(name: str) -> str:
 
 
 def normalize_mime_type(mime_type: str) -> str:
-    """The stored MIME type for what the client announced; unsupported types are refused."""
+    """The MIME type to store for what the client announced: the type as given (`jsonl` stays
+    `jsonl`, as the real service echoes it), once its canonical form is known to be supported;
+    unsupported types are refused."""
+    canonical = canonical_mime_type(mime_type)
+    if not (canonical.startswith(_SUPPORTED_FAMILIES) or canonical in _SUPPORTED_APPLICATION):
+        raise InvalidArgument(f"Unsupported MIME type: {mime_type}")
+    return mime_type.strip()
+
+
+def canonical_mime_type(mime_type: str) -> str:
+    """What a stored type means: lowercase, without parameters, the short spellings expanded
+    (`jsonl` -> `application/jsonl`)."""
     value = mime_type.split(";", 1)[0].strip().lower()
-    value = _MIME_ALIASES.get(value, value)
-    if value.startswith(_SUPPORTED_FAMILIES) or value in _SUPPORTED_APPLICATION:
-        return value
-    raise InvalidArgument(f"Unsupported MIME type: {mime_type}")
+    return _MIME_ALIASES.get(value, value)
 
 
 def guess_mime_type(file_name: str | None) -> str | None:

@@ -9,6 +9,7 @@ from emulator.asgi.requests import JSONResponse, Links, emulator_of, read_json, 
 from emulator.asgi.routing import api_route
 from emulator.errors import ApiError
 from emulator.files import wire
+from emulator.files.simple_upload import UPLOAD_TYPES, simple_upload
 from emulator.paging import encode_token, page_params
 
 MAX_PAGE_SIZE = 100
@@ -20,8 +21,12 @@ def _links(request: Request) -> Links:
 
 
 async def upload(request: Request) -> Response:
-    """Both steps of the resumable protocol share this URL: a start, or a chunk to a session."""
+    """Both steps of the resumable protocol share this URL (a start, or a chunk to a session), and so
+    do the one-request forms (`uploadType=media` or `multipart`)."""
     upload_id = request.query_params.get("upload_id")
+    upload_type = request.query_params.get("uploadType")
+    if upload_id is None and upload_type in UPLOAD_TYPES:  # the non-resumable forms, in one request
+        return await simple_upload(request, upload_type)
     if upload_id is None and wire.is_upload_start(request.headers):
         return await start_upload(request)
     return await upload_chunk(request, upload_id or "")

@@ -95,7 +95,11 @@ class MultipartReader:
             head = self._buffer[len(self._delimiter) : end].decode("utf-8", "replace")
             self._buffer = self._buffer[end + 4 :]
             self._in_part = True
-            yield _part(head)
+            yield self.part(head)
+
+    def part(self, head: str) -> Part:
+        """A part from its header lines (a reader of another multipart type overrides this)."""
+        return _part(head)
 
     async def content(self) -> AsyncIterator[bytes]:
         """The current part's bytes, as they arrive."""

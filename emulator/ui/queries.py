@@ -177,7 +177,7 @@ HEAD_BYTES = 64 * 1024
 
 
 def is_text(file: File) -> bool:
-    return file.mime_type.startswith("text/") or file.mime_type in TEXT_MIME_TYPES
+    return file.is_text  # by the type's canonical form: an upload stored as `jsonl` is text
 
 
 async def list_files(store: Store, clock: Clock, tenant: str | None) -> list[File]:

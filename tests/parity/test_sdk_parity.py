@@ -161,3 +161,15 @@ def test_text_model_refuses_image_output(client: genai.Client) -> None:
         )
     assert (caught.value.code, caught.value.status) == (400, "INVALID_ARGUMENT")
     assert caught.value.message == "Multi-modal output is not supported."
+
+
+def test_mime_type_is_echoed_as_given_and_read_as_json_lines(client: genai.Client, tmp_path: Path) -> None:
+    """Batch_mode.ipynb, "Batch embeddings": `client.files.upload(..., mime_type="jsonl")` comes back
+    from the real service as `File(mime_type='jsonl', ..., state=ACTIVE)`; the batch still reads it."""
+    src = write_jsonl(tmp_path / "embeddings_batch_requests.jsonl", [request_line("request_1", "1")])
+    uploaded = client.files.upload(file=src, config=types.UploadFileConfig(mime_type="jsonl"))
+    assert uploaded.mime_type == "jsonl" and uploaded.state.name == "ACTIVE"
+    assert client.files.get(name=uploaded.name).mime_type == "jsonl"
+    job = wait_done(client, client.batches.create(model="gemini-2.5-flash", src=uploaded.name).name)
+    assert job.state.name == "JOB_STATE_SUCCEEDED"
+    assert [line["key"] for line in result_lines(client, job.dest.file_name)] == ["request_1"]

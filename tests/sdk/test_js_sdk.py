@@ -49,10 +49,11 @@ def _node() -> str:
     return node
 
 
-def run_scenario(scenario: str, server: ThreadServer, api_key: str, **extra_env: str) -> str:
+def run_scenario(scenario: str, server: ThreadServer, api_key: str, *, script: Path = SCRIPT, **extra_env: str) -> str:
+    """Run `scenario` of `script` (tests/js/e2e.mjs unless told) in Node against `server`."""
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
     env.update(EMULATOR_URL=server.url, GEMINI_API_KEY=api_key, NO_COLOR="1", **extra_env)
-    cmd = [_node(), str(SCRIPT), scenario]
+    cmd = [_node(), str(script), scenario]
     try:
         proc = subprocess.run(cmd, cwd=JS_DIR, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired as exc:

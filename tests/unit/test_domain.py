@@ -11,7 +11,7 @@ from emulator.batches.machine import Step
 from emulator.batches.models import Batch, BatchKind, BatchState, Fate, Outcome
 from emulator.casing import camelize, to_camel
 from emulator.errors import FailedPrecondition, InvalidArgument, NotFound, file_not_found
-from emulator.files.models import file_id_from_name, normalize_mime_type
+from emulator.files.models import canonical_mime_type, file_id_from_name, normalize_mime_type
 from emulator.ids import resource_id
 from emulator.paging import decode_token, encode_token, page_size
 from emulator.responder import RequestInfo
@@ -138,8 +138,14 @@ def test_file_names_are_validated() -> None:
 
 
 def test_mime_types() -> None:
-    assert normalize_mime_type("jsonl") == "application/jsonl"
-    assert normalize_mime_type("text/plain; charset=utf-8") == "text/plain"
+    """Stored as given (the real service echoes `jsonl`), understood by the canonical form."""
+    assert normalize_mime_type("jsonl") == "jsonl"
+    assert canonical_mime_type("jsonl") == "application/jsonl"
+    assert normalize_mime_type("text/plain; charset=utf-8") == "text/plain; charset=utf-8"
+    assert canonical_mime_type("Text/Plain; charset=utf-8") == "text/plain"
+    assert (
+        normalize_mime_type("application/vnd.google.generativeai.jsonl") == "application/vnd.google.generativeai.jsonl"
+    )
     with pytest.raises(InvalidArgument, match="Unsupported MIME type: bad/x"):
         normalize_mime_type("bad/x")
 
