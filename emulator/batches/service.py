@@ -56,6 +56,14 @@ class BatchesService:
         self._settings = settings
 
     async def create(self, tenant: str, command: CreateBatch, *, batch_id: str | None = None) -> BatchView:
+        admitted: list[str] = []  # a batch the quotas admitted holds its tokens until stored, or not created
+        try:
+            return await self._create(tenant, command, batch_id, admitted)
+        finally:
+            for admitted_id in admitted:
+                self.quotas.settle(admitted_id)
+
+    async def _create(self, tenant: str, command: CreateBatch, batch_id: str | None, admitted: list[str]) -> BatchView:
         active = await self._store.count_active_batches(tenant)
         model = model_name(command.model)
         if active >= self._settings.max_active_batches:
@@ -113,6 +121,7 @@ class BatchesService:
             except ResourceExhausted:
                 self._blobs.delete(input_blob)
                 raise
+            admitted.append(batch_id)
         output_blob = f"files/batch-{batch_id}" if input_file else f"batches/{batch_id}.output.jsonl"
         self._blobs.write(output_blob, b"")
         timing = derive_rng(self._settings.seed, "timing", batch_id)
@@ -145,7 +154,6 @@ class BatchesService:
         if batch.fate is None and quirks.starts_stuck(batch.quirks or []):
             batch.fate = STUCK_FATE
         await self._store.insert_batch(batch)
-        self.quotas.settle(batch_id)  # stored: it holds its tokens as an unfinished batch now
         self._runner.wake()
         return BatchView(batch)
 

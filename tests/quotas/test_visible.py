@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from google.genai import types
 
 from emulator import Settings
@@ -57,3 +58,21 @@ def test_without_a_tier_or_limit_nothing_is_counted_or_shown() -> None:
         assert report == {"enabled": False, "tier": None, "limits": [], "keyLimits": [], "quotas": []}
         assert "quota" not in httpx.get(server.url + "/_emulator/metrics").text
         assert "Quotas are off" in httpx.get(server.url + "/_emulator/ui/quotas").text
+
+
+def test_the_pytest_marker_sets_a_tests_own_limits(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+import pytest
+from google.genai import errors
+
+@pytest.mark.gemini_emulator(quotas=["gemini-2.5-flash:enqueued_tokens=10"], queue_delay=3600)
+def test_over_the_enqueued_tokens(genai_client, gemini_emulator):
+    genai_client.batches.create(model="gemini-2.5-flash", src=[{"contents": "x" * 40}])
+    with pytest.raises(errors.ClientError) as refused:
+        genai_client.batches.create(model="gemini-2.5-flash", src=[{"contents": "y"}])
+    assert refused.value.code == 429
+    assert gemini_emulator.control.quotas()["quotas"][0]["enqueuedTokens"] == {"used": 10, "limit": 10}
+"""
+    )
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
