@@ -251,7 +251,6 @@ CASES: list[Case] = [
         None,
         "models/gemini-embedding-001 is not found for API version v1beta, or is not supported for generateContent",
         model=EMBEDDING,
-        batchable=False,
     ),
     # embeddings
     _gen(
