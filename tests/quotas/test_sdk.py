@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from google.genai import errors, types
 from emulator import Settings
 from emulator.control import EmulatorControl
 from emulator.quotas.errors import QUOTA_MESSAGE, RATE_LIMITS_URL
-from tests.sdk.helpers import make_client
+from tests.sdk.helpers import make_client, request_line, result_lines, write_jsonl
 from tests.sdk.test_js_sdk import JS_DIR, _node
 from tests.servers import ThreadServer, thread_server
 
@@ -174,3 +175,38 @@ def test_the_js_sdk_sees_the_429_and_retries_it(server: ThreadServer, key: str) 
     done = subprocess.run([_node(), str(script)], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_a_submitter_splits_a_file_job_under_the_quota_and_every_request_is_answered_once(
+    server: ThreadServer, control: EmulatorControl, key: str, tmp_path: Path
+) -> None:
+    control.set_quotas(api_key=key, limits={FLASH: {"enqueuedTokens": 2000}})
+    client = make_client(server.url, key)
+    requests = {f"r{i}": "word " * (40 + i) for i in range(60)}  # 50 to 109 tokens each, 4,620 in all
+    sizes = {
+        k: client.models.count_tokens(model=FLASH, contents=text).total_tokens or 0 for k, text in requests.items()
+    }
+    chunks: list[list[str]] = [[]]
+    for k in requests:
+        if sum(sizes[x] for x in chunks[-1]) + sizes[k] > 1000:
+            chunks.append([])
+        chunks[-1].append(k)
+    waiting, running, answered, refusals = list(chunks), list[str](), Counter[str](), 0
+    while waiting or running:
+        while waiting:
+            path = write_jsonl(tmp_path / f"{len(waiting)}.jsonl", [request_line(k, requests[k]) for k in waiting[0]])
+            uploaded = client.files.upload(file=path, config={"mime_type": "jsonl"})
+            try:
+                running.append(client.batches.create(model=FLASH, src=uploaded.name or "").name or "")
+            except errors.ClientError as error:
+                assert error.code == 429
+                refusals += 1
+                break
+            waiting.pop(0)
+        control.advance(seconds=60)
+        for name in list(running):
+            job = client.batches.get(name=name)
+            if job.done:
+                running.remove(name)
+                answered.update(line["key"] for line in result_lines(client, job.dest.file_name or ""))  # type: ignore[union-attr]
+    assert answered == Counter(list(requests)) and len(chunks) >= 5 and refusals > 0
