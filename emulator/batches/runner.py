@@ -272,8 +272,14 @@ class JobRunner:
         """What answering this batch's lines depends on, the tenant's files included (the responder
         reads `fileData` parts against them; it is synchronous, so they are fetched here)."""
         now = self._clock.now_us(batch.tenant)
+        video, audio = self._settings.video_processing, self._settings.audio_processing
         files = {
-            f.name: FileInfo(name=f.name, mime_type=f.mime_type, size_bytes=f.size_bytes)
+            f.name: FileInfo(
+                name=f.name,
+                mime_type=f.mime_type,
+                size_bytes=f.size_bytes,
+                active=f.shown_at(now, video=video, audio=audio).state is FileState.ACTIVE,
+            )
             for f in await self._store.all_files(batch.tenant)
             if f.expire_us > now
         }

@@ -218,6 +218,12 @@ class Settings:
     )
     file_retention: float = setting("Seconds before a file expires and disappears.", 48 * HOUR, **_LIVE_SECONDS)
     batch_expiry: float = setting("Seconds before an unfinished batch becomes EXPIRED.", 48 * HOUR, **_LIVE_SECONDS)
+    video_processing: float = setting(
+        "Seconds an uploaded video stays PROCESSING before it is ACTIVE (and usable).", 10.0, **_LIVE_SECONDS
+    )
+    audio_processing: float = setting(
+        "Seconds an uploaded audio file stays PROCESSING before it is ACTIVE (and usable).", 2.0, **_LIVE_SECONDS
+    )
     public_url: str | None = setting(
         "Base URL clients reach the emulator by (default: taken from each request's Host).",
         None,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import mimetypes
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from emulator.errors import InvalidArgument, NotFound
+from emulator.errors import FailedPrecondition, InvalidArgument, NotFound
 
 RETENTION_US = 48 * 3600 * 1_000_000
 _FILE_ID = re.compile(r"^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$")
@@ -76,6 +77,15 @@ class File:
     @property
     def name(self) -> str:
         return f"files/{self.id}"
+
+    def shown_at(self, now_us: int, *, video: float, audio: float) -> File:
+        """The file as a client sees it at `now_us`: a video (audio) upload is `PROCESSING` for `video`
+        (`audio`) seconds after it was made, as on the real service, then `ACTIVE`."""
+        seconds = processing_seconds(self.mime_type, video=video, audio=audio)
+        if seconds and self.state is FileState.ACTIVE and self.source is FileSource.UPLOADED:
+            if now_us < self.create_us + round(seconds * 1_000_000):
+                return dataclasses.replace(self, state=FileState.PROCESSING)
+        return self
 
     @property
     def is_jsonl(self) -> bool:
@@ -168,6 +178,18 @@ def normalize_mime_type(mime_type: str) -> str:
     if not (canonical.startswith(_SUPPORTED_FAMILIES) or canonical in _SUPPORTED_APPLICATION):
         raise InvalidArgument(f"Unsupported MIME type: {mime_type}")
     return mime_type.strip()
+
+
+def processing_seconds(mime_type: str, *, video: float, audio: float) -> float:
+    """How long an upload of this type is processed before it can be used: `video` seconds for
+    `video/*`, `audio` for `audio/*`, none for anything else (text, JSON Lines, images, PDF)."""
+    family = canonical_mime_type(mime_type).split("/", 1)[0]
+    return video if family == "video" else audio if family == "audio" else 0.0
+
+
+def not_active(file_id: str) -> FailedPrecondition:
+    """The real answer to using a file that is still `PROCESSING` (or `FAILED`)."""
+    return FailedPrecondition(f"The File {file_id} is not in an ACTIVE state and usage is not allowed.")
 
 
 def canonical_mime_type(mime_type: str) -> str:

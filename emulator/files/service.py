@@ -192,18 +192,24 @@ class FilesService:
             blob=session.blob,
         )
         await self._store.complete_upload(session.id, file)
-        return file
+        return self.shown(file)
+
+    def shown(self, file: File) -> File:
+        """The file as its key sees it now: a video or audio upload is `PROCESSING` for the configured
+        time after it was made (`video_processing`, `audio_processing`), then `ACTIVE`."""
+        s = self._settings
+        return file.shown_at(self._clock.now_us(file.tenant), video=s.video_processing, audio=s.audio_processing)
 
     async def get(self, tenant: str, name: str) -> File:
         file_id = file_id_from_name(name)
         file = await self._store.get_file(tenant, file_id, alive_at=self._clock.now_us(tenant))
         if file is None:
             raise file_not_found(file_id)
-        return file
+        return self.shown(file)
 
     async def list(self, tenant: str, page_size: int, token: int | None) -> Page[File]:
         rows = await self._store.list_files(tenant, token, page_size + 1, alive_at=self._clock.now_us(tenant))
-        return paginate(rows, page_size)
+        return paginate([(seq, self.shown(file)) for seq, file in rows], page_size)
 
     async def delete(self, tenant: str, name: str) -> None:
         file_id = file_id_from_name(name)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from emulator.errors import ApiError, InvalidArgument
+from emulator.files.models import FileState
 from emulator.files.service import FilesService
 from emulator.generation import wire
 from emulator.responder import FileInfo, FileLookup, RequestInfo, Responder
@@ -94,5 +95,10 @@ class GenerationService:
             except ApiError:  # missing, another key's, or a malformed id: the responder reports it
                 found[name] = None
             else:
-                found[name] = FileInfo(name=file.name, mime_type=file.mime_type, size_bytes=file.size_bytes)
+                found[name] = FileInfo(
+                    name=file.name,
+                    mime_type=file.mime_type,
+                    size_bytes=file.size_bytes,
+                    active=file.state is FileState.ACTIVE,
+                )
         return lambda uri: found.get(wire.file_name(uri))

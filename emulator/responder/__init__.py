@@ -20,6 +20,7 @@ class FileInfo:
     name: str
     mime_type: str
     size_bytes: int
+    active: bool = True  # False while the file is PROCESSING: using it is refused
 
 
 # Resolves "files/abc" (or a URI ending in /files/abc) for the caller's API key; None if unknown.

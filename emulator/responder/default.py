@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 
 from emulator.errors import InvalidArgument, file_not_found
+from emulator.files.models import not_active
 from emulator.ids import length_prefixed, rng_from_digest, stable_digest
 from emulator.responder import RequestInfo, images
 from emulator.responder import tools as toolkit
@@ -378,6 +379,8 @@ def _media_notes(contents: list[Any], info: RequestInfo) -> str:
             found = info.files(uri)
             if found is None:
                 raise file_not_found(match.group(1))
+            if not found.active:
+                raise not_active(match.group(1))
             notes.append(f"File {found.name} ({found.mime_type}, {found.size_bytes} bytes).")
         else:
             notes.append(f"File {uri} ({data.get('mimeType', 'unknown')}).")

@@ -7,6 +7,7 @@ quickstarts/Batch_mode.ipynb, whose saved cell outputs came from the real servic
 from __future__ import annotations
 
 import base64
+import io
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
+from emulator.control import EmulatorControl
 from tests.parity import png
 from tests.sdk.helpers import make_client, request_line, result_lines, wait_done, write_jsonl
 from tests.servers import ThreadServer
@@ -173,3 +175,45 @@ def test_mime_type_is_echoed_as_given_and_read_as_json_lines(client: genai.Clien
     job = wait_done(client, client.batches.create(model="gemini-2.5-flash", src=uploaded.name).name)
     assert job.state.name == "JOB_STATE_SUCCEEDED"
     assert [line["key"] for line in result_lines(client, job.dest.file_name)] == ["request_1"]
+
+
+def test_video_is_processing_until_the_clock_says_otherwise(
+    live_server: ThreadServer, api_key: str, client: genai.Client, tmp_path: Path
+) -> None:
+    """The video guide's and the cookbook's loop (`while video_file.state.name == "PROCESSING":
+    time.sleep(10); video_file = client.files.get(...)`): a video upload is PROCESSING, then ACTIVE
+    after `video_processing` emulated seconds; used before that, generateContent answers the real
+    400 FAILED_PRECONDITION (`The File ... is not in an ACTIVE state and usage is not allowed.`, the
+    message users quote from the real service), and so does a batch line. Audio likewise; text,
+    JSONL and images are ACTIVE at once."""
+    control = EmulatorControl(live_server.url)
+    control.configure(apiKey=api_key, clock={"mode": "manual"}, latency={"queue_delay": 0, "request_latency": 0})
+    video = tmp_path / "sample.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(1000))
+    video_file = client.files.upload(file=video)
+    assert (video_file.mime_type, video_file.state.name) == ("video/mp4", "PROCESSING")
+    file_id = video_file.name.removeprefix("files/")
+
+    with pytest.raises(errors.ClientError) as caught:
+        client.models.generate_content(model="gemini-2.5-flash", contents=[video_file, "Summarize this video."])
+    assert (caught.value.code, caught.value.status) == (400, "FAILED_PRECONDITION")
+    assert caught.value.message == f"The File {file_id} is not in an ACTIVE state and usage is not allowed."
+
+    part = {"file_data": {"file_uri": video_file.uri, "mime_type": "video/mp4"}}
+    job = client.batches.create(model="gemini-2.5-flash", src=[{"contents": [{"parts": [part], "role": "user"}]}])
+    control.advance(seconds=1, api_key=api_key)
+    (early,) = wait_done(client, job.name).dest.inlined_responses
+    assert early.error is not None and early.error.code == 9  # FAILED_PRECONDITION, in-band
+
+    control.advance(seconds=9, api_key=api_key)
+    video_file = client.files.get(name=video_file.name)
+    assert video_file.state.name == "ACTIVE"
+    response = client.models.generate_content(model="gemini-2.5-flash", contents=[video_file, "Summarize it."])
+    assert f"File {video_file.name} (video/mp4" in response.text
+
+    audio = client.files.upload(file=io.BytesIO(b"ID3" + bytes(100)), config={"mime_type": "audio/mpeg"})
+    assert audio.state.name == "PROCESSING"
+    control.advance(seconds=2, api_key=api_key)
+    assert client.files.get(name=audio.name).state.name == "ACTIVE"
+    for mime in ("text/plain", "jsonl", "image/png"):
+        assert client.files.upload(file=io.BytesIO(b"x"), config={"mime_type": mime}).state.name == "ACTIVE"
