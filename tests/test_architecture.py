@@ -55,6 +55,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "emulator.webhooks.signing",
             "emulator.webhooks.schedule",
             "emulator.webhooks.events",
+            "emulator.webhooks.receiver_faults",
         ],
     ),
     ("storage", ["emulator.storage", "emulator.storage.*"]),
