@@ -26,7 +26,15 @@ PACKAGE = Path(__file__).resolve().parent.parent / "emulator"
 LAYERS: list[tuple[str, list[str]]] = [
     (
         "foundation",
-        ["emulator", "emulator.clock", "emulator.ids", "emulator.errors", "emulator.casing", "emulator.paging"],
+        [
+            "emulator",
+            "emulator.clock",
+            "emulator.ids",
+            "emulator.errors",
+            "emulator.casing",
+            "emulator.paging",
+            "emulator.googlejson",
+        ],
     ),
     (
         "domain",
