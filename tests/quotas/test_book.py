@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator.batches.models import Batch, BatchKind, BatchState, QuirkName
+from emulator.batches.models import BatchState, QuirkName
 from emulator.errors import InvalidArgument, ResourceExhausted
 from emulator.quotas import Held, Metric, Override, QuotaBook, holds_tokens
 from emulator.quotas.errors import QUOTA_MESSAGE, RATE_LIMITS_URL
@@ -19,6 +20,8 @@ from emulator.quotas.limits import limit_for
 from emulator.quotas.tables import row_for
 from emulator.quotas.tokens import file_tokens, line_tokens
 from emulator.quotas.windows import MINUTE_US, PACIFIC, bounds
+from tests.unit.test_quirks import HOUR
+from tests.unit.test_quirks import batch as ended
 
 FLASH = "gemini-2.5-flash"
 T = "key-a"
@@ -196,27 +199,11 @@ def test_usage_shows_what_is_held_and_counted() -> None:
 
 # -- the linger quirk ----------------------------------------------------------------------------
 def test_a_lingering_batch_holds_its_tokens_for_a_while_after_it_ends() -> None:
-    ended = Batch(
-        id="a",
-        tenant=T,
-        kind=BatchKind.GENERATE,
-        model=f"models/{FLASH}",
-        display_name=None,
-        state=BatchState.SUCCEEDED,
-        input_file=None,
-        input_blob="in",
-        output_blob="out",
-        request_count=1,
-        create_us=0,
-        update_us=NOON,
-        end_us=NOON,
-    )
-    assert not holds_tokens(ended, NOON)
-    ended.quirks = [{"name": QuirkName.ENQUEUED_TOKENS_LINGER, "seconds": 900.0}]
-    assert holds_tokens(ended, NOON + 899 * 1_000_000)
-    assert not holds_tokens(ended, NOON + 900 * 1_000_000)
-    ended.state = BatchState.RUNNING
-    assert holds_tokens(ended, 0)
+    assert not holds_tokens(ended(), HOUR)
+    lingering = ended(QuirkName.ENQUEUED_TOKENS_LINGER)  # 900 s by default
+    assert holds_tokens(lingering, HOUR + 899 * 1_000_000)
+    assert not holds_tokens(lingering, HOUR + 900 * 1_000_000)
+    assert holds_tokens(dataclasses.replace(lingering, state=BatchState.RUNNING), 0)
 
 
 # -- a batch's input tokens ----------------------------------------------------------------------
