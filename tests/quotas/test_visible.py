@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from google.genai import types
+from google.genai import errors, types
 
 from emulator import Settings
 from emulator.control import EmulatorControl
@@ -40,7 +40,12 @@ def test_tier_and_limits_are_shown_and_reservations_survive_a_restart(tmp_path: 
         assert re.search(r'<progress class="bar state-running" max="100" value="60"[^>]*>', page)
         assert "600 / 1,000 enqueued tokens" in page and "1 / 5 requests / minute" in page
 
+        for _ in range(4):
+            client.models.generate_content(model=FLASH, contents="x")
+        with pytest.raises(errors.ClientError):  # the 6th call of the minute
+            client.models.generate_content(model=FLASH, contents="x")
         metrics = httpx.get(server.url + "/_emulator/metrics").text
+        assert f'gemini_emulator_quota_refusals_total{{model="{FLASH}",limit="rpm"}} 1' in metrics
         labels = f'tenant="{tenant}",model="{FLASH}",limit="enqueued_tokens"'
         assert f"gemini_emulator_quota_used{{{labels}}} 600" in metrics
         assert f"gemini_emulator_quota_limit{{{labels}}} 1000" in metrics
