@@ -221,3 +221,23 @@ def test_input_tokens_are_countTokens_tokens_of_every_line(tmp_path: Path) -> No
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(lines))
     assert file_tokens(path) == 17
+
+
+@given(st.lists(st.tuples(st.booleans(), st.integers(min_value=0, max_value=400)), max_size=40))
+def test_a_create_is_refused_exactly_when_it_would_go_over_the_enqueued_tokens(steps: list[tuple[bool, int]]) -> None:
+    book = QuotaBook(overrides=[Override.parse(f"{FLASH}:enqueued_tokens=1000")])
+    stored: list[Held] = []  # the unfinished batches, as the store lists them
+    for n, (end_one, tokens) in enumerate(steps):
+        if end_one and stored:
+            stored.pop(tokens % len(stored))  # a batch ends (any way): no longer unfinished
+            continue
+        fits = sum(h.tokens for h in stored) + tokens <= 1000
+        try:
+            book.admit_batch(held(f"b{n}", tokens), stored, NOON)
+        except ResourceExhausted:
+            assert not fits
+        else:
+            assert fits
+            book.settle(f"b{n}")
+            stored.append(held(f"b{n}", tokens))
+        assert book.enqueued(T, FLASH, stored) == sum(h.tokens for h in stored) <= 1000
