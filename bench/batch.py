@@ -46,12 +46,14 @@ class EmulatorRun:
     peaks_kib: dict[str, int]
 
 
-def run_emulator(src: Path, lines: int, tmp: Path) -> EmulatorRun:
-    """Upload, create → SUCCEEDED (polling), download, with the real SDK; RSS sampled throughout."""
+def run_emulator(src: Path, lines: int, tmp: Path, *args: str) -> EmulatorRun:
+    """Upload, create → SUCCEEDED (polling), download, with the real SDK; RSS sampled throughout.
+    `args`: more `serve` flags."""
     from google import genai
     from google.genai import types
 
-    with emulator(tmp / "data") as server:
+    shutil.rmtree(tmp / "data", ignore_errors=True)
+    with emulator(tmp / "data", *args) as server:
         time.sleep(1.5)  # let start-up settle (the batch workers start at 0.5 s) before the idle reading
         idle = status_kib(server.pid, "VmRSS") or 0
         with (
@@ -120,6 +122,9 @@ def run(report: Report, tmp: Path, lines: int) -> None:
     base_out = (tmp / "baseline-out.jsonl").stat().st_size
     (tmp / "baseline-out.jsonl").unlink()
 
+    # The same run with request validation off first (issue 16: validation may cost at most 20%)
+    unchecked = run_emulator(src, lines, tmp, "--validation", "off")
+    unchecked.output.unlink()
     run = run_emulator(src, lines, tmp)
     up_s, down_s = raw_transfers(src, run.output, tmp)
     out_size = run.output.stat().st_size
@@ -139,6 +144,18 @@ def run(report: Report, tmp: Path, lines: int) -> None:
             rate_ratio >= 0.67,
         )
     )
+    off_rate = lines / unchecked.process_s
+    report.add(
+        Row(
+            "  same, --validation off (lines/s)",
+            f"{off_rate:,.0f} ({unchecked.process_s:.2f} s)",
+            f"{base_rate:,.0f} pipeline",
+            f"{off_rate / base_rate:.2f}",
+            ">= 0.8x on/off",
+            emu_rate / off_rate >= 0.8,
+        )
+    )
+    print(f"  (validation on/off: {emu_rate / off_rate:.2f} of the rate without validation)")
     report.add(
         Row(
             "end to end, SDK (s)",

@@ -178,6 +178,7 @@ class Catalogue:
             shown.append({k: v for k, v in model.items() if k != LIMITS_KEY})
         self.models = shown
         self._by_name = {m["name"]: m for m in shown}
+        self._supported: dict[tuple[str, str], dict[str, Any]] = {}  # (name, method) -> model, as found
 
     def get(self, model: str) -> dict[str, Any]:
         name = model_name(model)
@@ -201,6 +202,9 @@ class Catalogue:
     ) -> dict[str, Any] | None:
         """The model, if it exists and supports `method`; None for an unknown model when
         `allow_unknown`; otherwise the real service's 404."""
+        known = self._supported.get((model, method))
+        if known is not None:  # every batch line asks again
+            return known
         name = model_name(model)
         found = self._by_name.get(name)
         if found is None and (allow_unknown or name.startswith("tunedModels/")):
@@ -211,6 +215,7 @@ class Catalogue:
                 f"{name} is not found for API version {version}, or is not supported for {method}. "
                 "Call ListModels to see the list of available models and their supported methods."
             )
+        self._supported[model, method] = found
         return found
 
     def page(self, start: int, size: int) -> tuple[list[dict[str, Any]], int | None]:

@@ -44,16 +44,19 @@ def generate(request: Mapping[str, Any], model: str, info: Mapping[str, Any] | N
     """A `GenerateContentRequest` (already schema-valid) for `model` (`info`: its catalogue entry,
     None when unknown models are allowed; `limits`: its emulator-only limits)."""
     contents(request.get("contents"), "GenerateContentRequest")
-    config = pick(request, "generationConfig", "generation_config")
-    if isinstance(config, Mapping):
+    config = request.get("generationConfig")
+    if config is None:
+        config = request.get("generation_config")
+    if type(config) is dict and not config.keys() <= _UNCHECKED_CONFIG:
         generation_config(config, model, info, limits)
 
 
 def contents(value: Any, message: str) -> None:
+    """Bodies here are schema-valid: contents a list, each content and part an object (or null)."""
     if not value:
         raise InvalidArgument(f"* {message}.contents: contents is not specified")
     for index, content in enumerate(value):
-        parts = content.get("parts") if isinstance(content, Mapping) else None
+        parts = content.get("parts") if type(content) is dict else None
         if not parts:
             raise InvalidArgument(f"* {message}.contents[{index}].parts: contents.parts must not be empty.")
         role = content.get("role")
@@ -62,7 +65,7 @@ def contents(value: Any, message: str) -> None:
         for at, part in enumerate(parts):
             if type(part) is dict and part.get("text") is not None:
                 continue  # the common case, quickly
-            if not isinstance(part, Mapping) or not any(part[name] is not None for name in part.keys() & _DATA):
+            if type(part) is not dict or not any(part[name] is not None for name in part.keys() & _DATA):
                 raise InvalidArgument(
                     f"* {message}.contents[{index}].parts[{at}].data: "
                     "required oneof field 'data' must have one initialized field"
@@ -98,8 +101,6 @@ _UNCHECKED_CONFIG = frozenset(
 def generation_config(
     config: Mapping[str, Any], model: str, info: Mapping[str, Any] | None, limits: Mapping[str, Any]
 ) -> None:
-    if config.keys() <= _UNCHECKED_CONFIG:
-        return
     if pick(config, "responseSchema", "response_schema") is not None and (
         pick(config, "responseJsonSchema", "response_json_schema") is not None
     ):

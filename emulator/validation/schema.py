@@ -75,12 +75,17 @@ class Field:
     # A Python type every value of which is valid here (str for a string field...), or None: the
     # walker's fast path. Not for int fields (their range is checked) nor float32 ones (likewise).
     fast: type | None = None
+    fast_ok: type | None = None  # `fast`, outside a oneof (whose members are counted even when valid)
 
     def __post_init__(self) -> None:
         if self.map_value is None:
             self.fast = {STRING: str, BOOL: bool}.get(self.kind)
             if self.label == "TYPE_DOUBLE":
                 self.fast = float
+            if self.repeated:
+                self.fast_ok = None  # a list is checked element by element
+            elif self.oneof is None:
+                self.fast_ok = self.fast
 
 
 @dataclass(slots=True, eq=False)

@@ -64,135 +64,161 @@ class Violation:
     unknown: bool = False
 
 
+# A path is built only when something is wrong: while walking it is a chain of pairs
+# (parent, segment), a segment being a field name or a list index, the root "" or a prefix string.
+Path = Any
+
+
+def text(path: Path) -> str:
+    """The chain as Google writes it: `contents[0].parts[1]`, map entries `properties[0].value`."""
+    segments = []
+    while type(path) is tuple:
+        path, segment = path
+        segments.append(segment)
+    out = path
+    for segment in reversed(segments):
+        if type(segment) is int:
+            out += f"[{segment}]"
+        else:
+            out = f"{out}.{segment}" if out else segment
+    return str(out)
+
+
 def check(value: Any, message: Message, path: str = "") -> list[Violation]:
-    """Every problem of `value` (a decoded JSON object) as a `message`; empty when it is valid."""
+    """Every problem of `value` (a decoded JSON object) as a `message`; empty when it is valid.
+    `path` prefixes every field path."""
     out: list[Violation] = []
     if type(value) is not dict:
-        out.append(_invalid(path, message.full_name and f"type.googleapis.com/{message.full_name}", value))
+        out.append(_invalid(path, f"type.googleapis.com/{message.full_name}", value))
         return out
     _message(value, message, path, out)
     return out
 
 
-def _message(value: dict[str, Any], spec: Message, path: str, out: list[Violation]) -> None:
+def _message(value: dict[str, Any], spec: Message, path: Path, out: list[Violation]) -> None:
     fields = spec.fields
     chosen: dict[str, str] | None = None
     for key, item in value.items():
         f = fields.get(key)
         if f is None:
-            at = f" at '{path}'" if path else ""
+            where = text(path)
+            at = f" at '{where}'" if where else ""
             out.append(
-                Violation(path, f'Invalid JSON payload received. Unknown name "{key}"{at}: Cannot find field.', True)
+                Violation(where, f'Invalid JSON payload received. Unknown name "{key}"{at}: Cannot find field.', True)
             )
             continue
         t = type(item)
-        if t is f.fast:  # the common case: a string for a string field, a float for a double...
-            if f.oneof is None:
-                continue
-        elif item is None:
+        if t is f.fast_ok:  # the common case: a string for a string field, a double for a double...
+            continue
+        if item is None:
             continue
         if f.oneof is not None:
             if chosen is None:
                 chosen = {}
             if f.oneof in chosen:
+                where = text(path)
                 out.append(
                     Violation(
-                        path,
-                        f"Invalid value at '{path}' (oneof), oneof field '{f.oneof}' is already set. "
+                        where,
+                        f"Invalid value at '{where}' (oneof), oneof field '{f.oneof}' is already set. "
                         f"Cannot set '{key}'",
                     )
                 )
                 continue
             chosen[f.oneof] = key
-        where = f"{path}.{f.name}" if path else f.name
+            if t is f.fast:
+                continue
+        kind = f.kind
         if f.repeated:
             if t is not list:
-                if t is dict and f.kind != MESSAGE:
-                    out.append(_object_on_scalar(path, f))
+                if t is dict and kind != MESSAGE:
+                    out.append(_object_on_scalar(text(path), f))
                 else:
-                    out.append(_invalid(where, f.label, item))
+                    out.append(_invalid(text((path, f.name)), f.label, item))
                 continue
-            if f.kind == MESSAGE:
+            here = (path, f.name)
+            if kind == MESSAGE:
                 nested = f.message
                 assert nested is not None
                 for index, element in enumerate(item):
                     if type(element) is dict:
-                        _message(element, nested, f"{where}[{index}]", out)
+                        _message(element, nested, (here, index), out)
                     elif element is not None:
-                        out.append(_invalid(f"{where}[{index}]", f.label, element))
+                        out.append(_invalid(text((here, index)), f.label, element))
                 continue
             fast = f.fast
             for index, element in enumerate(item):
                 if type(element) is not fast and element is not None:
-                    _value(element, f, f"{where}[{index}]", path, key, out)
+                    _value(element, f, (here, index), path, out)
         elif f.map_value is not None:
             if t is not dict:
-                out.append(_invalid(where, f.label, item))
+                out.append(_invalid(text((path, f.name)), f.label, item))
                 continue
+            here = (path, f.name)
             for index, element in enumerate(item.values()):
                 if element is not None:
-                    _value(element, f.map_value, f"{where}[{index}].value", path, key, out)
-        elif t is list and f.kind not in (VALUE, LIST_VALUE):
-            at = f" at '{path}'" if path else ""
+                    _value(element, f.map_value, ((here, index), "value"), path, out)
+        elif kind == MESSAGE and t is dict:
+            assert f.message is not None
+            _message(item, f.message, (path, f.name), out)
+        elif t is list and kind not in (VALUE, LIST_VALUE):
+            where = text(path)
+            at = f" at '{where}'" if where else ""
             out.append(
                 Violation(
-                    path,
+                    where,
                     f'Invalid JSON payload received. Unknown name "{key}"{at}: '
                     "Proto field is not repeating, cannot start list.",
                 )
             )
-        elif t is not f.fast:
-            _value(item, f, where, path, key, out)
+        else:
+            _value(item, f, (path, f.name), path, out)
 
 
-def _value(item: Any, f: Field, where: str, parent: str, key: str, out: list[Violation]) -> None:
-    """One (non-null, non-list-level) value of field `f`, found at path `where`."""
+def _value(item: Any, f: Field, here: Path, parent: Path, out: list[Violation]) -> None:
+    """One (non-null, non-list-level) value of field `f`, found at path `here`."""
     kind = f.kind
     t = type(item)
     if kind == MESSAGE:
         if t is dict:
             assert f.message is not None
-            _message(item, f.message, where, out)
+            _message(item, f.message, here, out)
         else:
-            out.append(_invalid(where, f.label, item))
+            out.append(_invalid(text(here), f.label, item))
         return
     if t is dict and kind not in (STRUCT, VALUE):
-        out.append(_object_on_scalar(parent, f))
+        out.append(_object_on_scalar(text(parent), f))
         return
     if kind == STRING:
-        if t is not str:
-            out.append(_invalid(where, f.label, item))
+        ok = t is str
     elif kind == INT:
-        if not _integer(item, f.bounds):
-            out.append(_invalid(where, f.label, item))
+        ok = _integer(item, f.bounds)
     elif kind == FLOAT:
-        if not _float(item, f.label == "TYPE_FLOAT"):
-            out.append(_invalid(where, f.label, item))
+        ok = _float(item, f.label == "TYPE_FLOAT")
     elif kind == BOOL:
-        if t is not bool:
-            out.append(_invalid(where, f.label, item))
+        ok = t is bool
     elif kind == ENUM:
-        if not (item in f.enum if t is str else (t is int and _integer(item, f.bounds))):
-            out.append(_invalid(where, f.label, item))
+        ok = item in f.enum if t is str else (t is int and _integer(item, f.bounds))
     elif kind == BYTES:
         if t is not str or len(item) % 4 == 1 or _BASE64.fullmatch(item) is None:
             shown = item if t is str else _show(item)
+            where = text(here)
             out.append(
                 Violation(where, f"Invalid value at '{where}' (TYPE_BYTES), Base64 decoding failed for \"{shown}\"")
             )
+        return
     elif kind == STRUCT:
-        if t is not dict:
-            out.append(_invalid(where, f.label, item))
+        ok = t is dict
     elif kind == LIST_VALUE:
-        if t is not list:
-            out.append(_invalid(where, f.label, item))
+        ok = t is list
     elif kind == DURATION:
-        if t is not str or _DURATION.fullmatch(item) is None:
-            out.append(_invalid(where, f.label, item))
+        ok = t is str and _DURATION.fullmatch(item) is not None
     elif kind == TIMESTAMP:
-        if t is not str or _TIMESTAMP.fullmatch(item) is None:
-            out.append(_invalid(where, f.label, item))
-    # VALUE: any JSON at all
+        ok = t is str and _TIMESTAMP.fullmatch(item) is not None
+    else:  # VALUE: any JSON at all
+        ok = True
+    if not ok:
+        out.append(_invalid(text(here), f.label, item))
 
 
 def _integer(item: Any, bounds: tuple[int, int] | None) -> bool:
