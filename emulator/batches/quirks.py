@@ -8,6 +8,7 @@ Most act when a batch is shown, not when it runs, so the stored batch stays the 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import orjson
 
@@ -22,11 +23,11 @@ def starts_stuck(quirks: list[dict[str, object]]) -> bool:
     return any(q["name"] == QuirkName.STUCK_THEN_EXPIRED for q in quirks)
 
 
-def refuses_create(quirks: list[dict[str, object]], *, seed: int, batch_id: str) -> bool:
+def refuses_create(quirks: list[dict[str, Any]], *, seed: int, batch_id: str) -> bool:
     """`spurious-429-on-create`: the create is refused with the quota 429 although no limit is reached,
     for the fraction `rate` of creates (seeded per batch id; docs/quotas.md)."""
     quirk = next((q for q in quirks if q["name"] == QuirkName.SPURIOUS_429_ON_CREATE), None)
-    return quirk is not None and derive_rng(seed, "spurious-429", batch_id).random() < float(str(quirk["rate"]))
+    return quirk is not None and derive_rng(seed, "spurious-429", batch_id).random() < float(quirk["rate"])
 
 
 def swallows_cancel(batch: Batch) -> bool:

@@ -24,7 +24,7 @@ from emulator.faults.rules import JOB_TIMING
 from emulator.files.models import file_id_from_name
 from emulator.ids import derive_rng, resource_id
 from emulator.paging import Page, paginate
-from emulator.quotas import Held, ModelUsage, QuotaBook, batch_quota_exceeded, holds_tokens
+from emulator.quotas import Held, ModelUsage, QuotaBook, holds_tokens
 from emulator.quotas.tokens import file_tokens
 from emulator.storage.blobs import BlobStore
 from emulator.storage.port import Store
@@ -67,8 +67,7 @@ class BatchesService:
         active = await self._store.count_active_batches(tenant)
         model = model_name(command.model)
         if active >= self._settings.max_active_batches:
-            self.quotas.refusals[("active_batches", model.removeprefix("models/"))] += 1
-            raise batch_quota_exceeded()  # the real answer to a create over a batch quota (docs/quotas.md)
+            raise self.quotas.refused("active_batches", model)  # the real quota 429 (docs/quotas.md)
         if batch_id is None:
             n = await self._store.next_counter("batch")
             batch_id = resource_id(self._settings.seed, "batch", n, BATCH_ID_LENGTH)
@@ -77,8 +76,7 @@ class BatchesService:
             display_name=command.display_name, model=model, batch=name, tenant=tenant
         )
         if quirks.refuses_create(batch_quirks, seed=self._settings.seed, batch_id=batch_id):
-            self.quotas.refusals[("spurious", model.removeprefix("models/"))] += 1
-            raise batch_quota_exceeded()
+            raise self.quotas.refused("spurious", model)
         now = self._clock.now_us(tenant)
         input_blob = f"batches/{batch_id}.input.jsonl"
         if command.input_file is not None:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from emulator.batches.models import Batch, QuirkName
+from emulator.errors import ResourceExhausted
 from emulator.quotas.errors import Violation, batch_quota_exceeded, rate_quota_exceeded
 from emulator.quotas.limits import BATCH_METRICS, SYNC_METRICS, Metric, Override, check_tier, limit_for
 from emulator.quotas.windows import MICROS, Window
@@ -149,10 +150,11 @@ class QuotaBook:
     def settle(self, batch_id: str) -> None:
         self._inflight.pop(batch_id, None)
 
-    def refuse_spuriously(self, model: str) -> None:
-        """The `spurious-429-on-create` quirk struck: counted like a refusal, raised like one."""
-        self.refusals[("spurious", model.removeprefix("models/"))] += 1
-        raise batch_quota_exceeded()
+    def refused(self, reason: str, model: str) -> ResourceExhausted:
+        """A batch create refused outside the book's own limits (`active_batches`, the `spurious` quirk):
+        counted like a refusal; the real 429 to raise."""
+        self.refusals[(reason, model.removeprefix("models/"))] += 1
+        return batch_quota_exceeded()
 
     def admit_request(self, tenant: str, model: str, tokens: int, now_us: int) -> None:
         """Admit a synchronous call with `tokens` input tokens, or raise the real (retryable) 429."""
