@@ -79,11 +79,6 @@ class QuotaBook:
         self.refusals: Counter[tuple[str, str]] = Counter()
 
     # -- configuration ------------------------------------------------------------------------
-    def configure(self, tier: str | None, overrides: Iterable[Override]) -> None:
-        """Start-up values changed (settings): they replace the tier and the overrides for everyone."""
-        self.tier, self.overrides = check_tier(tier), tuple(overrides)
-        self._base = (self.tier, self.overrides)
-
     def set_tier(self, tier: str | None) -> None:
         self.tier = check_tier(tier)
 

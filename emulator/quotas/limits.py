@@ -28,10 +28,6 @@ class Metric(StrEnum):
         """ "minute", "day", or None for a level (enqueued tokens)."""
         return _WINDOWS.get(self)
 
-    @property
-    def counts_tokens(self) -> bool:
-        return self in (Metric.TPM, Metric.ENQUEUED_TOKENS)
-
 
 _WINDOWS = {
     Metric.RPM: "minute",
