@@ -9,6 +9,7 @@ from starlette.responses import Response, StreamingResponse
 
 from emulator.asgi.requests import JSONResponse, Links, emulator_of, read_json, tenant_of
 from emulator.asgi.routing import api_route
+from emulator.errors import InvalidArgument
 from emulator.generation import wire
 from emulator.generation.service import GenerationService
 from emulator.paging import encode_token, page_params
@@ -30,6 +31,18 @@ def _version(request: Request) -> str:
     return Links.of(request).version
 
 
+def _alt(request: Request) -> str:
+    """`alt`: `json` (the default) or `sse`; anything else, or the parameter twice, is refused as the
+    real API refuses it (`Invalid value "x" for query parameter 'alt'`)."""
+    given = request.query_params.getlist("alt")
+    if len(given) > 1:
+        raise InvalidArgument(f"Invalid JSON payload received. Parameter 'alt' is given {len(given)} times.")
+    value = given[0] if given else "json"
+    if value not in ("json", "sse"):
+        raise InvalidArgument(f"Invalid value \"{value}\" for query parameter 'alt'")
+    return value
+
+
 async def generate_content(request: Request) -> Response:
     body, model = await read_json(request), request.path_params["model"]
     answer = await _service(request).generate_content(
@@ -40,12 +53,13 @@ async def generate_content(request: Request) -> Response:
 
 async def stream_generate_content(request: Request) -> Response:
     """`alt=sse` (what the SDKs ask for): server-sent events; otherwise one JSON array of chunks."""
+    _alt(request)
     body, model = await read_json(request), request.path_params["model"]
     answer = await _service(request).generate_content(
         tenant_of(request), body, model, method="streamGenerateContent", version=_version(request)
     )
     chunks = list(wire.stream_chunks(answer))
-    if request.query_params.get("alt") != "sse":
+    if _alt(request) != "sse":
         return JSONResponse(chunks)
 
     async def events() -> AsyncIterator[bytes]:

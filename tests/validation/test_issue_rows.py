@@ -90,3 +90,12 @@ def test_list_parameters_twice_null_empty_or_mistyped_are_400(
     r = httpx.get(f"{server.url}/v1beta/{collection}?{query}", headers=KEY)
     error = r.json()["error"]
     assert (r.status_code, error["code"], error["status"]) == (400, 400, "INVALID_ARGUMENT"), error
+
+
+@pytest.mark.parametrize("query", ["alt=sse&alt=sse", "alt=xml", "alt="])
+def test_alt_twice_or_unknown_is_400(server: ThreadServer, query: str) -> None:
+    url = f"{server.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?{query}"
+    r = httpx.post(url, json={"contents": HI}, headers=KEY)
+    assert r.status_code == 400 and r.json()["error"]["status"] == "INVALID_ARGUMENT"
+    if query == "alt=xml":
+        assert r.json()["error"]["message"] == "Invalid value \"xml\" for query parameter 'alt'"
