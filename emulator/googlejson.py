@@ -38,11 +38,16 @@ _NUMBER_CHARS = frozenset("0123456789.eE+-x")
 _ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 _KEYWORDS = (("true", True), ("false", False), ("null", None))
 _INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
+_NOT_UTF8 = "Encountered non UTF-8 code points."
 
 
 class JsonSyntaxError(ValueError):
     """The body is not JSON Google's front end would accept; `str()` is its message, the prefix,
-    the reason, the text around the problem and a caret under it."""
+    the reason, the text around the problem and a caret under it; `reason` is the reason alone."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def loads(data: bytes | str) -> Any:
@@ -56,7 +61,7 @@ def loads(data: bytes | str) -> Any:
         try:
             data = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise JsonSyntaxError(PREFIX + "Encountered non UTF-8 code points.") from None
+            raise JsonSyntaxError(PREFIX + _NOT_UTF8, _NOT_UTF8) from None
     return _Parser(data).document()
 
 
@@ -260,7 +265,7 @@ class _Parser:
     def _fail(self, message: str) -> JsonSyntaxError:
         begin = max(self.at - _CONTEXT, 0)
         segment = self.text[begin : self.at + _CONTEXT]
-        return JsonSyntaxError(f"{PREFIX}{message}\n{segment}\n{' ' * (self.at - begin)}^")
+        return JsonSyntaxError(f"{PREFIX}{message}\n{segment}\n{' ' * (self.at - begin)}^", message)
 
 
 _OPEN: Any = object()  # "a container was opened": its members come next

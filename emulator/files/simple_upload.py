@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from email.message import Message
 
-import orjson
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 
+from emulator import googlejson
 from emulator.asgi.requests import JSONResponse, Links, emulator_of, tenant_of
 from emulator.errors import InvalidArgument
 from emulator.files import wire
@@ -69,9 +69,9 @@ async def simple_upload(request: Request, upload_type: str) -> Response:
         if await anext(parts, None) is None:
             raise InvalidArgument("The multipart/related body has no metadata part.")
         try:
-            metadata = orjson.loads(await reader.field())
-        except orjson.JSONDecodeError as exc:
-            raise InvalidArgument(f"Invalid JSON payload received. {exc}.") from None
+            metadata = googlejson.loads(await reader.field())
+        except googlejson.JsonSyntaxError as exc:
+            raise InvalidArgument(str(exc)) from None
         if not isinstance(metadata, dict):
             raise InvalidArgument("Invalid JSON payload received. Expected a JSON object at the top level.")
         start = wire.parse_upload_start(Headers(), metadata)

@@ -113,3 +113,9 @@ def test_deep_nesting_is_no_recursion_error() -> None:
     while isinstance(value, list) and value:
         value, depth = value[0], depth + 1
     assert depth == 100_000
+
+
+def test_the_reason_alone() -> None:
+    with pytest.raises(JsonSyntaxError) as caught:
+        loads(b"{'a' 1}")
+    assert caught.value.reason == "Expected : between key:value pair."
