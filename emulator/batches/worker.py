@@ -19,9 +19,13 @@ from typing import BinaryIO
 import emulator.batches.models
 import emulator.faults.rules
 import emulator.responder.default
-import emulator.responder.scripted  # noqa: F401
+import emulator.responder.scripted
+import emulator.validation.validator  # noqa: F401
 from emulator.batches.pipeline import answer_lines
 from emulator.batches.pool import FRAME_HEADER, frame
+from emulator.validation import schema
+
+schema.messages()  # Google's schema compiled (and protobuf imported) before the first line, not during it
 
 NICENESS = 10  # yield the CPU to the server (and to whatever else runs on the machine)
 
