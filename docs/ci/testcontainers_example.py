@@ -4,8 +4,9 @@
     docker build -t gemini-batch-emulator .
     pytest docs/ci/testcontainers_example.py
 
-tests/sidecar/ runs this file with a stand-in for testcontainers that starts the image's entrypoint
-on the host (there is no Docker engine where the project's tests run).
+`make test-image` runs this file against the image under podman (TESTCONTAINERS_RYUK_DISABLED=true);
+tests/sidecar/ also runs it with a stand-in for testcontainers that starts the image's entrypoint on
+the host.
 """
 
 import os
