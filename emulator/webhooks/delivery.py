@@ -92,7 +92,7 @@ class Dispatcher:
         self.options = options
         self._key = key
         self._faults = faults
-        self._pending: dict[str, Delivery] = {}
+        self._queue = schedule.DueQueue()
         self._in_flight: set[str] = set()
         self._hosts: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -103,17 +103,16 @@ class Dispatcher:
     # -- the queue -------------------------------------------------------------------------------
     async def load(self) -> None:
         """Mirror the stored queue (at start-up, after a reset)."""
-        self._pending = {d.id: d for d in await self._store.pending(1_000_000)}
+        self._queue = schedule.DueQueue()
+        for delivery in await self._store.pending(1_000_000):
+            self._queue.put(delivery)
         self.wake()
 
     def add(self, deliveries: list[Delivery]) -> None:
         for delivery in deliveries:
             if delivery.state is DeliveryState.PENDING:
-                self._pending[delivery.id] = delivery
+                self._queue.put(delivery)
         self.wake()
-
-    def forget(self, delivery_id: str) -> None:
-        self._pending.pop(delivery_id, None)
 
     def wake(self) -> None:
         self._quiet.clear()
@@ -151,24 +150,29 @@ class Dispatcher:
         """Start every due attempt there is room for. Returns how many started, and the real seconds
         until the next one is due (at most `RECHECK` while one waits for a manual clock: moving
         it wakes the dispatcher, and this is the net under any move that does not)."""
-        wait: float | None = None
         started = 0
-        for delivery in sorted(self._pending.values(), key=lambda d: (d.next_us or 0, d.seq)):
-            if delivery.id in self._in_flight or delivery.next_us is None:
-                continue
-            seconds = self._clock.real_seconds_until(delivery.next_us, delivery.tenant)
-            if seconds > 0:
-                wait = min(wait if wait is not None else RECHECK, seconds)
-                continue
-            host = _netloc(delivery.url)
-            if len(self._in_flight) >= self.options.concurrency or self._hosts[host] >= PER_HOST:
-                continue  # started when an attempt in flight ends (it wakes the loop)
-            self._in_flight.add(delivery.id)
-            self._hosts[host] += 1
-            started += 1
-            task = asyncio.create_task(self._attempt(delivery, host), name=f"webhook {delivery.id}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        room = self.options.concurrency - len(self._in_flight)
+        if room > 0:
+            later = []
+            for delivery in self._queue.take_due(self._clock.now_us, limit=4 * self.options.concurrency):
+                host = _netloc(delivery.url)
+                if delivery.id in self._in_flight:
+                    continue  # put back by its attempt when it ends
+                if started >= room or self._hosts[host] >= PER_HOST:
+                    later.append(delivery)  # started when an attempt in flight ends (it wakes the loop)
+                    continue
+                self._in_flight.add(delivery.id)
+                self._hosts[host] += 1
+                started += 1
+                task = asyncio.create_task(self._attempt(delivery, host), name=f"webhook {delivery.id}")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            for delivery in later:
+                self._queue.put(delivery)
+        wait: float | None = None
+        for tenant, due in self._queue.next_due():
+            seconds = self._clock.real_seconds_until(due, tenant)
+            wait = min(wait if wait is not None else RECHECK, seconds)
         return started, wait
 
     # -- one attempt -----------------------------------------------------------------------------
@@ -177,6 +181,9 @@ class Dispatcher:
             await self._deliver(delivery)
         except Exception:
             log.exception("webhook delivery %s failed", delivery.id)
+            if delivery.state is DeliveryState.PENDING:  # try again in a while, rather than never
+                delivery.next_us = self._clock.now_us(delivery.tenant) + MICROS
+                self._queue.put(delivery)
         finally:
             self._in_flight.discard(delivery.id)
             self._hosts[host] -= 1
@@ -193,7 +200,7 @@ class Dispatcher:
                     "the webhook was deleted" if webhook is None else f"the webhook is {webhook.state}"
                 )
                 await self._store.save_delivery(delivery)
-                self._pending.pop(delivery.id, None)
+                self._queue.remove(delivery.id)
                 return
         n = delivery.attempts + 1
         scheduled = delivery.next_us or 0
@@ -201,6 +208,7 @@ class Dispatcher:
         if plan.hold_us:
             delivery.next_us = scheduled + plan.hold_us  # a delayed delivery: not sent, not counted
             await self._store.save_delivery(delivery)
+            self._queue.put(delivery)
             return
         attempt = await self._post(delivery, n, scheduled, plan, webhook)
         delivery.attempts = n
@@ -215,8 +223,10 @@ class Dispatcher:
             if delivery.next_us is None:
                 delivery.state, exhausted = DeliveryState.FAILED, n == schedule.MAX_ATTEMPTS
         await self._store.record_attempt(delivery, attempt)
-        if delivery.state is not DeliveryState.PENDING:
-            self._pending.pop(delivery.id, None)
+        if delivery.state is DeliveryState.PENDING:
+            self._queue.put(delivery)
+        else:
+            self._queue.remove(delivery.id)
         if webhook is not None and delivery.event_type != "webhook.ping" and (attempt.ok or exhausted):
             await self._store.record_outcome(
                 delivery.tenant, webhook.id, exhausted=exhausted, disable_after=self.options.disable_after
@@ -241,10 +251,11 @@ class Dispatcher:
             again = await self._post(delivery, n, scheduled, Plan(labels=("duplicate",)), webhook)
             await self._store.record_attempt(delivery, again)
         held = self._faults.released_by(delivery)
-        if held is not None and held in self._pending:  # a reordered event goes right after this one
-            waiting = self._pending[held]
+        waiting = self._queue.get(held) if held is not None else None
+        if waiting is not None:  # a reordered event goes right after this one
             waiting.next_us = self._clock.now_us(waiting.tenant)
             await self._store.save_delivery(waiting)
+            self._queue.put(waiting)
 
     async def _post(self, delivery: Delivery, n: int, scheduled: int, plan: Plan, webhook: Webhook | None) -> Attempt:
         now_us = self._clock.now_us(delivery.tenant)

@@ -9,9 +9,13 @@ sees every attempt made, in order, at once; each attempt records when it was due
 
 from __future__ import annotations
 
+import heapq
+import itertools
+from collections.abc import Callable
 from itertools import accumulate
 
 from emulator.clock import MICROS
+from emulator.webhooks.models import Delivery
 
 WINDOW_S = 24 * 3600
 GAPS_S = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600)
@@ -37,3 +41,61 @@ def _short(seconds: int) -> str:
     minutes, secs = divmod(rest, 60)
     parts = [f"{v} {u}" for v, u in ((hours, "h"), (minutes, "min"), (secs, "s")) if v]
     return " ".join(parts) or "0 s"
+
+
+class DueQueue:
+    """Pending deliveries by when they are due: one heap per tenant, since each tenant's emulated
+    clock is its own. A delivery has at most one live entry (`_scheduled`: its due time); entries
+    left behind by a removal or a new due time are skipped when they come up."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Delivery] = {}
+        self._scheduled: dict[str, int] = {}
+        self._heaps: dict[str, list[tuple[int, int, str]]] = {}
+        self._order = itertools.count()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, delivery_id: str) -> Delivery | None:
+        return self._items.get(delivery_id)
+
+    def put(self, delivery: Delivery) -> None:
+        """Add a delivery, or schedule it again (its `next_us` changed, or it was taken)."""
+        self._items[delivery.id] = delivery
+        if delivery.next_us is None:
+            self._scheduled.pop(delivery.id, None)
+        elif self._scheduled.get(delivery.id) != delivery.next_us:
+            self._scheduled[delivery.id] = delivery.next_us
+            heap = self._heaps.setdefault(delivery.tenant, [])
+            heapq.heappush(heap, (delivery.next_us, next(self._order), delivery.id))
+
+    def remove(self, delivery_id: str) -> None:
+        self._items.pop(delivery_id, None)
+        self._scheduled.pop(delivery_id, None)
+
+    def _live(self, entry: tuple[int, int, str]) -> bool:
+        return self._scheduled.get(entry[2]) == entry[0]
+
+    def take_due(self, now_us: Callable[[str], int], limit: int) -> list[Delivery]:
+        """Up to `limit` deliveries due by their tenant's time, soonest first within a tenant, taken
+        off the heaps (`put` them back to schedule them again)."""
+        taken: list[Delivery] = []
+        for tenant, heap in self._heaps.items():
+            now = now_us(tenant)
+            while heap and heap[0][0] <= now and len(taken) < limit:
+                entry = heapq.heappop(heap)
+                if self._live(entry):
+                    del self._scheduled[entry[2]]
+                    taken.append(self._items[entry[2]])
+        return taken
+
+    def next_due(self) -> list[tuple[str, int]]:
+        """(tenant, emulated µs) of each tenant's soonest delivery."""
+        soonest = []
+        for tenant, heap in self._heaps.items():
+            while heap and not self._live(heap[0]):
+                heapq.heappop(heap)
+            if heap:
+                soonest.append((tenant, heap[0][0]))
+        return soonest

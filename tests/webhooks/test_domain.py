@@ -17,7 +17,7 @@ from emulator.storage.sqlite import SqliteStore
 from emulator.storage.webhooks import WebhookStore
 from emulator.webhooks import events, schedule, wire
 from emulator.webhooks.delivery import allowed
-from emulator.webhooks.models import WebhookOptions, WebhookState
+from emulator.webhooks.models import Delivery, Mode, WebhookOptions, WebhookState
 from emulator.webhooks.service import WebhookService
 
 pytestmark = pytest.mark.anyio
@@ -166,3 +166,38 @@ async def test_upgrading_a_database_sends_no_old_events(tmp_path: Path) -> None:
     assert await service.deliveries({}) == []
     await service.dispatcher.close()
     await store.close()
+
+
+def _delivery(n: int, tenant: str, next_us: int | None) -> Delivery:
+    return Delivery(
+        f"msg_{n}", tenant, "batch.succeeded", f"batches/b{n}", "http://h/", Mode.STATIC, b"{}", 0, 0, next_us
+    )
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 9), st.sampled_from(["a", "b"]), st.one_of(st.none(), st.integers(0, 100))),
+        max_size=40,
+    ),
+    st.lists(st.integers(0, 9), max_size=5),
+    st.integers(0, 100),
+    st.integers(0, 100),
+)
+def test_the_due_queue_gives_what_is_due_by_each_tenant_s_clock(
+    puts: list[tuple[int, str, int | None]], removed: list[int], now_a: int, now_b: int
+) -> None:
+    queue = schedule.DueQueue()
+    latest: dict[str, Delivery] = {}
+    for n, tenant, next_us in puts:
+        delivery = latest.get(f"msg_{n}") or _delivery(n, tenant, next_us)
+        delivery.next_us = next_us  # rescheduled (or added)
+        latest[delivery.id] = delivery
+        queue.put(delivery)
+    for n in removed:
+        queue.remove(f"msg_{n}")
+        latest.pop(f"msg_{n}", None)
+    now = {"a": now_a, "b": now_b}
+    taken = queue.take_due(now.__getitem__, limit=100)
+    expected = {d.id for d in latest.values() if d.next_us is not None and d.next_us <= now[d.tenant]}
+    assert sorted(d.id for d in taken) == sorted(expected)  # each once
+    assert all(due > now[tenant] for tenant, due in queue.next_due())
