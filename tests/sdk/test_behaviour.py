@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def test_cancel_running_batch_keeps_the_answers_it_has(tmp_path: Path) -> None:
         lines = client.files.download(file=job.dest.file_name).decode().splitlines()
         done = int(stats(server.url, "k", job.name)["successfulRequestCount"])
         assert 0 < len(lines) == done < 3000
-        assert [line.split('"')[3] for line in lines] == [f"k{i}" for i in range(done)]
+        assert [json.loads(line)["key"] for line in lines] == [f"k{i}" for i in range(done)]
 
 
 def test_cancel_pending_batch_has_no_output() -> None:
