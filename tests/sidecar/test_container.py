@@ -11,36 +11,26 @@ runs against it.
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
 import httpx
-import orjson
 import pytest
-from google import genai
-from google.genai import types
 
+from tests.sidecar.flows import (
+    assert_finishes_with_every_line_once,
+    assert_interrupted,
+    json_lines,
+    smoke,
+    start_long_batch,
+)
 from tests.sidecar.image import COMPOSE, ROOT, Container, example_env, healthcheck, seconds
 
 pytestmark = pytest.mark.slow
-
-LINES = 2000
-T = TypeVar("T")
-
-
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 60.0) -> T:
-    deadline = time.monotonic() + timeout
-    while (value := probe()) is None or value is False:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-    return value
 
 
 @pytest.fixture
@@ -49,27 +39,6 @@ def containers() -> Iterator[list[Container]]:
     yield made
     for container in made:
         container.kill()
-
-
-def json_lines(text: str) -> list[dict[str, Any]]:
-    """Every line of the log, each of which must be one JSON object."""
-    out = []
-    for line in text.splitlines():
-        try:
-            out.append(orjson.loads(line))
-        except orjson.JSONDecodeError:
-            raise AssertionError(f"not a JSON line: {line!r}") from None
-    return out
-
-
-def checkpoint(data_dir: Path, name: str) -> tuple[str, int]:
-    """(state, lines answered) as the stopped container left them on its volume."""
-    db = sqlite3.connect(f"file:{data_dir / 'emulator.sqlite3'}?mode=ro", uri=True)
-    try:
-        row = db.execute("SELECT state, lines_done FROM batches WHERE id = ?", (name.split("/")[1],)).fetchone()
-    finally:
-        db.close()
-    return row[0], row[1]
 
 
 def test_entrypoint_serves_the_sdk_workflow_and_resumes_a_job_after_sigterm(
@@ -85,59 +54,18 @@ def test_entrypoint_serves_the_sdk_workflow_and_resumes_a_job_after_sigterm(
     took = container.wait_healthy()
     assert took < seconds(healthcheck()[0]["start-period"]), "healthy within the start period"
 
-    smoke = subprocess.run(
-        [sys.executable, str(ROOT / "docs" / "ci" / "smoke.py")],
-        env={**os.environ, "GOOGLE_GEMINI_BASE_URL": container.url, "GOOGLE_API_KEY": "any-key"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert smoke.returncode == 0, smoke.stderr + container.logs()
-    assert smoke.stdout.startswith("ok: batches/")
+    done = smoke(container.url)
+    assert done.returncode == 0, done.stderr + container.logs()
+    assert done.stdout.startswith("ok: batches/")
 
-    # A job long enough to be interrupted: 2 ms per line for new batches, set at run time.
-    httpx.patch(f"{container.url}/_emulator/config", json={"latency": {"request_latency": 0.002}}).raise_for_status()
-    client = genai.Client(api_key="resume", http_options={"base_url": container.url})
-    requests = tmp_path / "requests.jsonl"
-    requests.write_bytes(
-        b"".join(
-            orjson.dumps({"key": f"k{i}", "request": {"contents": [{"parts": [{"text": f"line {i}"}]}]}}) + b"\n"
-            for i in range(LINES)
-        )
-    )
-    uploaded = client.files.upload(file=requests, config=types.UploadFileConfig(mime_type="jsonl"))
-    assert uploaded.name is not None
-    job = client.batches.create(model="gemini-2.5-flash", src=uploaded.name)
-    assert job.name is not None
-    name = job.name
-
-    def running() -> bool:
-        op = httpx.get(f"{container.url}/v1beta/{name}", headers={"x-goog-api-key": "resume"}).json()
-        done = int(op["metadata"].get("batchStats", {}).get("successfulRequestCount", 0))
-        return op["metadata"]["state"] == "BATCH_STATE_RUNNING" and done > 0
-
-    wait_for("the batch to be under way", running)
-    client.close()
+    name, _ = start_long_batch(container.url, tmp_path)
     status = container.stop()  # docker stop: SIGTERM, 10 s grace
     assert status in (0, -15), container.logs()
-    state, done = checkpoint(data, name)
-    assert state == "BATCH_STATE_RUNNING" and 0 < done < LINES, (state, done)
+    assert_interrupted(data / "emulator.sqlite3", name)
 
     container.start()  # docker start: the same volume, the same settings
     container.wait_healthy()
-    client = genai.Client(api_key="resume", http_options={"base_url": container.url})
-
-    def finished_job() -> types.BatchJob | None:
-        job = client.batches.get(name=name)
-        return job if job.done else None
-
-    finished = wait_for("the batch to finish", finished_job)
-    assert finished.state == types.JobState.JOB_STATE_SUCCEEDED
-    assert finished.dest is not None and finished.dest.file_name is not None
-    output = client.files.download(file=finished.dest.file_name)
-    client.close()
-    keys = [orjson.loads(line)["key"] for line in output.splitlines()]
-    assert keys == [f"k{i}" for i in range(LINES)], "every line exactly once, in order"
+    assert_finishes_with_every_line_once(container.url, name)
 
     metrics = httpx.get(f"{container.url}/_emulator/metrics").text
     assert 'gemini_emulator_batches{state="BATCH_STATE_SUCCEEDED"} 2' in metrics

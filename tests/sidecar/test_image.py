@@ -13,14 +13,12 @@ sets it up), and the testcontainers example against podman's Docker-compatible s
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
 import httpx
 import orjson
@@ -30,6 +28,15 @@ from google.genai import types
 
 from emulator.testing.plugin import URL_ENV
 from tests.plugin.test_docs_pytest import pytest_examples
+from tests.sidecar.flows import (
+    KEY,
+    assert_finishes_with_every_line_once,
+    assert_interrupted,
+    json_lines,
+    smoke,
+    start_long_batch,
+    wait_for,
+)
 from tests.sidecar.image import COMPOSE, ROOT, example_env, healthcheck, seconds
 
 IMAGE = os.environ.get("GEMINI_EMULATOR_TEST_IMAGE", "")
@@ -37,8 +44,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not IMAGE, reason="`make test-image` builds the image with podman and runs these"),
 ]
-LINES = 2000
-T = TypeVar("T")
 
 
 def podman(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -46,15 +51,6 @@ def podman(*args: str, check: bool = True, timeout: float = 60) -> subprocess.Co
     if check and done.returncode != 0:
         raise AssertionError(f"podman {' '.join(args)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
     return done
-
-
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 60.0) -> T:
-    deadline = time.monotonic() + timeout
-    while (value := probe()) is None or value is False:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-    return value
 
 
 class Podman:
@@ -111,27 +107,6 @@ def inspect(name: str, template: str) -> str:
     return podman("inspect", "--format", template, name).stdout.strip()
 
 
-def json_lines(text: str) -> list[dict[str, Any]]:
-    out = []
-    for line in text.splitlines():
-        try:
-            out.append(orjson.loads(line))
-        except orjson.JSONDecodeError:
-            raise AssertionError(f"not a JSON line: {line!r}") from None
-    return out
-
-
-def checkpoint(volume: str, name: str) -> tuple[str, int]:
-    """(state, lines answered) as the stopped container left them on its volume."""
-    mountpoint = podman("volume", "inspect", "--format", "{{.Mountpoint}}", volume).stdout.strip()
-    db = sqlite3.connect(f"file:{Path(mountpoint) / 'emulator.sqlite3'}?mode=ro", uri=True)
-    try:
-        row = db.execute("SELECT state, lines_done FROM batches WHERE id = ?", (name.split("/")[1],)).fetchone()
-    finally:
-        db.close()
-    return row[0], row[1]
-
-
 def test_the_image_is_configured_as_documented() -> None:
     config = orjson.loads(podman("image", "inspect", "--format", "{{json .Config}}", IMAGE).stdout)
     assert config["User"] == "10001:10001"
@@ -167,60 +142,19 @@ def test_the_container_serves_stops_on_sigterm_and_resumes_on_its_volume(engine:
         assert f"environment {variable}" in {s["source"] for s in shown.values()}, variable
     assert shown["data_dir"]["value"] == "/data" and shown["workers"]["value"] == 1
 
-    smoke = subprocess.run(
-        [sys.executable, str(ROOT / "docs" / "ci" / "smoke.py")],
-        env={**os.environ, "GOOGLE_GEMINI_BASE_URL": url, "GOOGLE_API_KEY": "any-key"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert smoke.returncode == 0, smoke.stderr + podman("logs", name).stderr
-    assert smoke.stdout.startswith("ok: batches/")
+    done = smoke(url)
+    assert done.returncode == 0, done.stderr + podman("logs", name).stderr
+    assert done.stdout.startswith("ok: batches/")
 
-    # A job long enough to be interrupted: 2 ms per line for new batches, set at run time.
-    httpx.patch(f"{url}/_emulator/config", json={"latency": {"request_latency": 0.002}}).raise_for_status()
-    client = genai.Client(api_key="resume", http_options={"base_url": url})
-    requests = tmp_path / "requests.jsonl"
-    requests.write_bytes(
-        b"".join(
-            orjson.dumps({"key": f"k{i}", "request": {"contents": [{"parts": [{"text": f"line {i}"}]}]}}) + b"\n"
-            for i in range(LINES)
-        )
-    )
-    uploaded = client.files.upload(file=requests, config=types.UploadFileConfig(mime_type="jsonl"))
-    assert uploaded.name is not None
-    job = client.batches.create(model="gemini-2.5-flash", src=uploaded.name)
-    assert job.name is not None
-    batch = job.name
-
-    def running() -> bool:
-        op = httpx.get(f"{url}/v1beta/{batch}", headers={"x-goog-api-key": "resume"}).json()
-        done = int(op["metadata"].get("batchStats", {}).get("successfulRequestCount", 0))
-        return op["metadata"]["state"] == "BATCH_STATE_RUNNING" and done > 0
-
-    wait_for("the batch to be under way", running)
-    client.close()
+    batch, uploaded = start_long_batch(url, tmp_path)
     podman("stop", "--time=10", name)  # docker stop: SIGTERM, then SIGKILL after 10 s
     assert inspect(name, "{{.State.ExitCode}}") == "143", "SIGTERM's status, as docs/sidecar.md says"
-    state, done = checkpoint(volume, batch)
-    assert state == "BATCH_STATE_RUNNING" and 0 < done < LINES, (state, done)
+    mountpoint = podman("volume", "inspect", "--format", "{{.Mountpoint}}", volume).stdout.strip()
+    assert_interrupted(Path(mountpoint) / "emulator.sqlite3", batch)
 
     podman("start", name)  # the same container, volume and settings
     wait_healthy(name, timeout=30)
-    url = url_of(name)
-    client = genai.Client(api_key="resume", http_options={"base_url": url})
-
-    def finished_job() -> types.BatchJob | None:
-        job = client.batches.get(name=batch)
-        return job if job.done else None
-
-    finished = wait_for("the batch to finish", finished_job)
-    assert finished.state == types.JobState.JOB_STATE_SUCCEEDED
-    assert finished.dest is not None and finished.dest.file_name is not None
-    output = client.files.download(file=finished.dest.file_name)
-    client.close()
-    keys = [orjson.loads(line)["key"] for line in output.splitlines()]
-    assert keys == [f"k{i}" for i in range(LINES)], "every line exactly once, in order"
+    assert_finishes_with_every_line_once(url_of(name), batch)
     podman("stop", "--time=10", name)
 
     # GEMINI_EMULATOR_LOG_FORMAT=json (from the examples): every line of both runs is JSON.
@@ -234,10 +168,9 @@ def test_the_container_serves_stops_on_sigterm_and_resumes_on_its_volume(engine:
     # `docker compose down && up`: a new container on the same volume has the same files and batches.
     again = engine.run(volume, env)
     wait_healthy(again, timeout=30)
-    client = genai.Client(api_key="resume", http_options={"base_url": url_of(again)})
-    assert client.files.get(name=uploaded.name).size_bytes == uploaded.size_bytes
-    assert client.batches.get(name=batch).state == types.JobState.JOB_STATE_SUCCEEDED
-    client.close()
+    with genai.Client(api_key=KEY, http_options={"base_url": url_of(again)}) as client:
+        assert client.files.get(name=uploaded).name == uploaded
+        assert client.batches.get(name=batch).state == types.JobState.JOB_STATE_SUCCEEDED
 
 
 def test_flags_after_the_image_name_are_serve_flags(engine: Podman) -> None:
