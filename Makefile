@@ -59,10 +59,12 @@ test: $(STAMP) $(JS_STAMP) $(JS_OPENAI_STAMP) $(BROWSER_STAMP) ## lint, types, o
 	$(MAKE) --no-print-directory lint typecheck test-compat test-install test-pythons
 	$(PY) -m pytest -n 2
 
+# The older SDK, and websockets which each SDK major pins its own way, float; everything else is
+# pinned as in CI's own venv.
 .venv-genai-%/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv .venv-genai-$*
 	.venv-genai-$*/bin/python -m pip install --quiet --upgrade pip
-	grep -v '^google-genai==' $(CONSTRAINTS) > .venv-genai-$*/constraints.txt
+	grep -v -E '^(google-genai|websockets)==' $(CONSTRAINTS) > .venv-genai-$*/constraints.txt
 	.venv-genai-$*/bin/python -m pip install --quiet --constraint .venv-genai-$*/constraints.txt \
 		-e '.[test]' 'google-genai==$*' aiohttp
 	touch $@
