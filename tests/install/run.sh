@@ -10,7 +10,9 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
 cd "$ROOT"
-"$ROOT/.venv/bin/python" -m build --sdist --wheel --outdir "$WORK/dist" . >"$WORK/build.log" 2>&1 \
+# The sdist, then the wheel built from it (so the sdist is known to be complete); PIP_CONSTRAINT pins the
+# build backend in build's isolated environment.
+PIP_CONSTRAINT="$ROOT/constraints.txt" "$ROOT/.venv/bin/python" -m build --outdir "$WORK/dist" . >"$WORK/build.log" 2>&1 \
     || { cat "$WORK/build.log"; exit 1; }
 wheel=$(ls "$WORK"/dist/*.whl)
 sdist=$(ls "$WORK"/dist/*.tar.gz)
