@@ -22,7 +22,7 @@ PYENV_VERSIONS ?= $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions
 CORE_PYTHONS := 3.12 3.13
 CORE_TESTS := tests/unit tests/storage tests/sdk/test_python_sdk.py tests/cli
 
-.PHONY: schema run test test-compat test-install test-pythons test-image lock lint typecheck check bench fuzz clean
+.PHONY: schema run test test-compat test-install test-pythons test-image lock lint typecheck check bench fuzz chaos clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -124,6 +124,9 @@ schema: $(STAMP) ## refresh emulator/validation's vendored Google schema from Py
 
 fuzz: $(STAMP) ## the OpenAPI fuzz run with a larger budget (make test runs a small one)
 	FUZZ_EXAMPLES=300 $(PY) -m pytest -q -s tests/api/test_openapi.py tests/api/test_upload_fuzz.py
+
+chaos: $(STAMP) ## the upload races of issue 19, 200 trials of each against a data-dir and an ephemeral server: counts
+	$(PY) -m bench.chaos --trials $(or $(TRIALS),200)
 
 clean:
 	rm -rf $(VENV) .venv-genai-* .venv-py3.* .venv-lock $(BROWSER_STAMP) $(JS_DIR)/node_modules $(JS_OPENAI_DIR)/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount
 
@@ -27,7 +27,7 @@ from emulator.batches.routes import routes as batch_routes
 from emulator.config import Settings
 from emulator.control.routes import routes as admin_routes
 from emulator.emulator import Emulator
-from emulator.errors import ApiError, Code, Internal
+from emulator.errors import ApiError, Cancelled, Code, Internal
 from emulator.files.routes import routes as file_routes
 
 log = logging.getLogger("emulator.app")
@@ -48,6 +48,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     else:
         message = str(exc.detail)
     return error_response(ApiError(message, code=code, http_status=exc.status_code))
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client hung up before its request was complete: its fault, logged as such (499)."""
+    log.info("client closed the connection mid-request: %s %s", request.method, request.url.path)
+    return error_response(Cancelled("The client closed the connection before the request was complete."))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -91,7 +97,12 @@ def create_app(settings: Settings | None = None, *, emulator: Emulator | None = 
     app = Starlette(
         routes=_routes(),
         middleware=[Middleware(BasePathMiddleware), Middleware(AuthMiddleware)],
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _unexpected},
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            ClientDisconnect: _client_gone,
+            Exception: _unexpected,
+        },
         lifespan=lifespan,
     )
     # Only the mounts below answer a missing slash with a redirect: `/v1beta` stays a 404.

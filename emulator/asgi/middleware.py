@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
-from starlette.requests import HTTPConnection
+from starlette.requests import ClientDisconnect, HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -77,6 +77,9 @@ class OperationMiddleware:
             raise
         except HTTPException as exc:
             status = exc.status_code
+            raise
+        except ClientDisconnect:
+            status = Code.CANCELLED.http  # 499: the client hung up mid-request, not a server error
             raise
         finally:
             resource = _resource(scope.get("path_params"))

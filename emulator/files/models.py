@@ -154,8 +154,10 @@ class UploadRejected(InvalidArgument):
 class UploadNotFound(NotFound):
     """No such upload session: it never existed, was cancelled, or became a file and is forgotten."""
 
-    def __init__(self) -> None:
-        super().__init__("No upload session with this id: it never existed, was cancelled or is already finalized.")
+    def __init__(
+        self, message: str = "No upload session with this id: it never existed, was cancelled or is already finalized."
+    ) -> None:
+        super().__init__(message)
 
 
 def file_id_from_name(name: str) -> str:

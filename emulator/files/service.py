@@ -3,11 +3,18 @@
 `create` makes a file of bytes a caller already has (the dashboard, seeding, the OpenAI surface);
 `start_upload` and `upload` are the resumable protocol's steps. Both end the same way: the bytes in a
 blob (the blob store appends, syncs and hashes them), then one row.
+
+Concurrent requests are answered as if they had arrived one after the other: the steps on one upload
+session hold that session's lock (re-reading the session inside it), and reserving a file name holds
+that name's lock from the check to the insert. One process serves a data dir, so in-process locks
+suffice. A finalized session is remembered for a while, so that a finalize sent again gets its file.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable
+import asyncio
+from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from emulator.clock import MICROS, VirtualClock
@@ -33,6 +40,7 @@ from emulator.storage.blobs import BlobConflict, BlobStore, BlobTooLarge
 from emulator.storage.port import Store
 
 FILE_ID_LENGTH = 12
+_FINISHED_KEPT = 4096  # finalized sessions remembered (their id, the file's tenant, id and blob)
 
 
 async def _pieces(content: bytes | AsyncIterable[bytes]) -> AsyncIterable[bytes]:
@@ -43,12 +51,39 @@ async def _pieces(content: bytes | AsyncIterable[bytes]) -> AsyncIterable[bytes]
             yield piece
 
 
+class KeyedLocks:
+    """One asyncio lock per key, kept only while someone holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (None, 0))
+        lock = lock or asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
 class FilesService:
     def __init__(self, store: Store, blobs: BlobStore, clock: VirtualClock, settings: Settings) -> None:
         self._store = store
         self._blobs = blobs
         self._clock = clock
         self._settings = settings
+        self._sessions = KeyedLocks()  # one step at a time per upload session
+        self._names = KeyedLocks()  # one reservation at a time per file name
+        # upload id -> (tenant, file id, blob) of the sessions finalized lately, so that a finalize
+        # sent again (a client retrying after a timeout, or racing itself) gets the file it made.
+        self._finished: dict[str, tuple[str, str, str]] = {}
 
     def use(self, settings: Settings) -> None:
         """Take new settings (the control plane changed latency or limits)."""
@@ -56,10 +91,12 @@ class FilesService:
 
     async def new_file_id(self, tenant: str) -> str:
         while True:
-            n = await self._store.next_counter("file")
-            file_id = resource_id(self._settings.seed, "file", n, FILE_ID_LENGTH)
+            file_id = await self._next_file_id()
             if not await self._store.file_id_taken(tenant, file_id):
                 return file_id
+
+    async def _next_file_id(self) -> str:
+        return resource_id(self._settings.seed, "file", await self._store.next_counter("file"), FILE_ID_LENGTH)
 
     async def start_upload(self, tenant: str, start: UploadStart) -> UploadSession:
         announced = start.mime_type or guess_mime_type(start.file_name) or guess_mime_type(start.display_name)
@@ -82,27 +119,29 @@ class FilesService:
                 )
         if start.display_name is not None and len(start.display_name) > 512:
             raise InvalidArgument("file.displayName must be at most 512 characters.")
-        if start.name:
-            file_id = file_id_from_name(start.name)
-            if await self._store.file_id_taken(tenant, file_id):
-                raise AlreadyExists(f"File files/{file_id} already exists.")
-        else:
-            file_id = await self.new_file_id(tenant)
-        upload_id = capability_token()
-        session = UploadSession(
-            id=upload_id,
-            tenant=tenant,
-            file_id=file_id,
-            display_name=start.display_name,
-            mime_type=mime_type,
-            total_bytes=start.total_bytes,
-            received_bytes=0,
-            blob=f"uploads/{upload_id}",
-            create_us=self._clock.now_us(tenant),
-        )
-        self._blobs.write(session.blob, b"")
-        await self._store.insert_upload(session)
-        return session
+        chosen = file_id_from_name(start.name) if start.name else None
+        while True:
+            file_id = chosen or await self._next_file_id()
+            async with self._names.hold(f"{tenant}/{file_id}"):  # check and reserve the name as one step
+                if await self._store.file_id_taken(tenant, file_id):
+                    if chosen:
+                        raise AlreadyExists(f"File files/{file_id} already exists.")
+                    continue
+                upload_id = capability_token()
+                session = UploadSession(
+                    id=upload_id,
+                    tenant=tenant,
+                    file_id=file_id,
+                    display_name=start.display_name,
+                    mime_type=mime_type,
+                    total_bytes=start.total_bytes,
+                    received_bytes=0,
+                    blob=f"uploads/{upload_id}",
+                    create_us=self._clock.now_us(tenant),
+                )
+                self._blobs.write(session.blob, b"")
+                await self._store.insert_upload(session)
+                return session
 
     async def create(
         self,
@@ -121,7 +160,8 @@ class FilesService:
         start = UploadStart(total_bytes=size, mime_type=mime_type, display_name=display_name, name=name, file_name=None)
         session = await self.start_upload(tenant, start)
         try:
-            await self._append(session, 0, _pieces(content))
+            limit = size if size is not None else self._settings.max_file_bytes
+            session.received_bytes = await self._append(session.blob, 0, _pieces(content), 0, limit)
             return await self._finalize(session)
         except BaseException:
             await self._store.delete_upload(session.id)
@@ -129,33 +169,72 @@ class FilesService:
             raise
 
     async def upload(self, upload_id: str, step: UploadStep, body: AsyncIterable[bytes]) -> UploadProgress:
-        """Apply one step (bytes at an offset, and/or finalize, query, cancel) to an upload session."""
-        session = await self._store.get_upload(upload_id)
-        if session is None:
+        """Apply one step (bytes at an offset, and/or finalize, query, cancel) to an upload session.
+        Steps on one session run one after the other, whatever the number of clients sending them."""
+        if not (step.upload or step.finalize or step.cancel):  # a query only reads what is committed
+            session = await self._store.get_upload(upload_id)
+            if session is None:
+                return await self._after_finalize(upload_id, step, body)
+            return UploadProgress(session.received_bytes, None)
+        async with self._sessions.hold(upload_id):
+            session = await self._store.get_upload(upload_id)
+            if session is None:
+                return await self._after_finalize(upload_id, step, body)
+            if step.cancel:
+                await self._store.delete_upload(upload_id)
+                self._blobs.delete(session.blob)
+                return UploadProgress(session.received_bytes, None)
+            if step.upload:
+                limit = session.total_bytes if session.total_bytes is not None else self._settings.max_file_bytes
+                received = await self._append(session.blob, step.offset, body, session.received_bytes, limit)
+                if received != session.received_bytes:
+                    session.received_bytes = received
+                    await self._store.set_upload_received(session.id, received)
+            if not step.finalize:
+                return UploadProgress(session.received_bytes, None)
+            file = await self._finalize(session)
+            self._finished[upload_id] = (file.tenant, file.id, file.blob)
+            while len(self._finished) > _FINISHED_KEPT:
+                del self._finished[next(iter(self._finished))]
+            return UploadProgress(file.size_bytes, file)
+
+    async def _after_finalize(self, upload_id: str, step: UploadStep, body: AsyncIterable[bytes]) -> UploadProgress:
+        """A step on a session that became a file: bytes sent again must be the file's own (it takes
+        no more), and the answer is the file, as the finalize's was."""
+        tenant, file_id, blob = self._finished.get(upload_id) or ("", "", "")
+        file = await self._store.get_file(tenant, file_id, alive_at=self._clock.now_us(tenant)) if file_id else None
+        if file is None or file.blob != blob:  # never finalized here, or deleted since
             raise UploadNotFound()
         if step.cancel:
-            await self._store.delete_upload(upload_id)
-            self._blobs.delete(session.blob)
-            return UploadProgress(session.received_bytes, None)
+            raise UploadRejected(
+                f"The upload is finalized: it is the file {file.name} now.", received_bytes=file.size_bytes
+            )
         if step.upload:
-            await self._append(session, step.offset, body)
-        if step.finalize:
-            return UploadProgress(session.received_bytes, await self._finalize(session))
-        return UploadProgress(session.received_bytes, None)
+            await self._append(blob, step.offset, body, file.size_bytes, file.size_bytes, final=True)
+        return UploadProgress(file.size_bytes, self.shown(file))
 
-    async def _append(self, session: UploadSession, offset: int | None, body: AsyncIterable[bytes]) -> None:
-        received = session.received_bytes
-        at = received if offset is None else offset
+    async def _append(
+        self, blob: str, at: int | None, body: AsyncIterable[bytes], received: int, limit: int, *, final: bool = False
+    ) -> int:
+        """A chunk's bytes, sent from offset `at`, into a blob that holds `received` bytes (`final`: the
+        finalized file's blob, which takes no more); returns the blob's size after it."""
+        if at is None:
+            raise UploadRejected(
+                "X-Goog-Upload-Offset is required with the upload command: it must be the number of bytes "
+                f"already sent ({received} received).",
+                received_bytes=received,
+            )
         if at > received:
             raise UploadRejected(
                 f"Invalid upload offset {at}: the server has received {received} bytes.", received_bytes=received
             )
-        limit = session.total_bytes if session.total_bytes is not None else self._settings.max_file_bytes
+        # With a data dir, the chunk is on disk before the session says it has it.
+        durable = self._settings.data_dir is not None
         try:
-            # With a data dir, the chunk is on disk before the session says it has it.
-            durable = self._settings.data_dir is not None
-            end = await self._blobs.append(session.blob, body, at=at, size=received, limit=limit, durable=durable)
+            return await self._blobs.append(blob, body, at=at, size=received, limit=limit, durable=durable)
         except BlobTooLarge:
+            if final:  # as an upload session, it is gone
+                raise UploadNotFound(f"The upload session is finalized: its file has {limit} bytes.") from None
             raise UploadRejected(
                 f"The upload is larger than the {limit} bytes announced.", received_bytes=received
             ) from None
@@ -164,17 +243,17 @@ class FilesService:
                 f"The bytes sent at offset {conflict.offset} differ from the bytes already received there.",
                 received_bytes=received,
             ) from None
-        if end != received:
-            session.received_bytes = end
-            await self._store.set_upload_received(session.id, end)
 
     async def _finalize(self, session: UploadSession) -> File:
-        if session.total_bytes is not None and session.received_bytes != session.total_bytes:
+        if session.total_bytes not in (None, session.received_bytes):
+            # The bytes of an `upload, finalize` stay: the error says how many the session holds.
             raise UploadRejected(
-                f"The upload was finalized after {session.received_bytes} bytes, but "
-                f"{session.total_bytes} bytes were announced.",
+                f"The upload was finalized after {session.received_bytes} bytes, but {session.total_bytes} bytes "
+                "were announced.",
                 received_bytes=session.received_bytes,
             )
+        if self._blobs.size(session.blob) != session.received_bytes:  # bytes written, never recorded (a crash)
+            self._blobs.truncate(session.blob, session.received_bytes)
         digest = await self._blobs.digest(session.blob, session.received_bytes)
         now = self._clock.now_us(session.tenant)
         file = File(

@@ -9,12 +9,14 @@ The resumable upload protocol (what the SDKs do, see docs/wire.md §2):
    last chunk) and `X-Goog-Upload-Offset`. Python sends no API key here: the URL is the credential.
    Intermediate chunks get `active`; the final one `{"file": File}` with `final`. `query` reports the
    bytes received (`x-goog-upload-size-received`), for resuming; `cancel` drops the session.
-Every answer on an upload URL, errors included, carries `x-goog-upload-status`.
+Every answer on an upload URL, errors included, carries `x-goog-upload-status` (`add_upload_status`
+gives it to the errors). An `upload` step needs `X-Goog-Upload-Offset`, ASCII digits only.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -43,6 +45,7 @@ _FILE_FIELDS = frozenset(
     }
 )
 _COMMANDS = frozenset({"start", "upload", "finalize", "query", "cancel"})
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def file_to_wire(file: File, links: Links) -> dict[str, Any]:
@@ -69,15 +72,14 @@ def file_to_wire(file: File, links: Links) -> dict[str, Any]:
 
 
 def _int(value: Any, what: str) -> int | None:
+    """A count of bytes: a JSON integer or a string of ASCII digits (no sign, exponent or fraction)."""
     if value is None or value == "":
         return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise InvalidArgument(f"Invalid {what}: {value!r} is not an integer.") from None
-    if number < 0:
-        raise InvalidArgument(f"Invalid {what}: {number} is negative.")
-    return number
+    text = str(value).strip()
+    if isinstance(value, bool) or not _DIGITS.fullmatch(text):
+        problem = "is negative" if _DIGITS.fullmatch(text.removeprefix("-")) else "is not a whole number of bytes"
+        raise InvalidArgument(f"Invalid {what}: {value!r} {problem}.")
+    return int(text)
 
 
 def parse_upload_start(headers: Headers, body: dict[str, Any]) -> UploadStart:

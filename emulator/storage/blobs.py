@@ -80,6 +80,7 @@ class BlobStore:
         self.path(key).write_bytes(data)
 
     def truncate(self, key: str, size: int) -> None:
+        self._digests.pop(key, None)
         path = self.path(key)
         if not path.exists():
             path.touch()
@@ -96,6 +97,7 @@ class BlobStore:
         if at > size:
             raise ValueError(f"append at {at} past the end ({size}) of {key!r}")
         with self.path(key).open("r+b") as out:
+            out.truncate(size)  # bytes past `size` (a crash between a write and its record) are not the blob's
             writer = _Appender(out, self._digests.pop(key, (0, hashlib.sha256())), size, durable)
             try:
                 await writer.run(pieces, at, limit)
@@ -105,7 +107,8 @@ class BlobStore:
                 if writer.end == size:  # nothing was appended: the running digest still holds
                     self._digests[key] = writer.digest
                 raise
-        self._digests[key] = writer.digest
+        if writer.hashed == writer.end:  # a digest of the whole blob, for `digest`
+            self._digests[key] = writer.digest
         return writer.end
 
     async def digest(self, key: str, size: int) -> str:

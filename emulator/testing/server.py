@@ -39,12 +39,13 @@ def serve_in_thread(settings: Settings, *, startup_timeout: float = 20) -> Itera
     import uvicorn
 
     from emulator.app import create_app
+    from emulator.asgi.protocol import uvicorn_options
 
     sock = socket.socket()
     sock.bind((settings.host, 0))  # always a free port: tests run side by side
     port = sock.getsockname()[1]
     emulator = Emulator(settings)
-    config = uvicorn.Config(create_app(emulator=emulator), log_level="warning", lifespan="on")
+    config = uvicorn.Config(create_app(emulator=emulator), log_level="warning", lifespan="on", **uvicorn_options())
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name="gemini-emulator")
     thread.start()
