@@ -12,6 +12,7 @@ each jump ahead a day without moving the others.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass, field
@@ -124,6 +125,10 @@ def rfc3339(us: int) -> str:
     """`2026-01-01T10:00:00.123456Z`: the form the SDKs parse (0-9 fractional digits, `Z`)."""
     seconds, micros = divmod(us, MICROS)
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{micros:06d}Z"
+
+
+# Times on the wire repeat (every `get` of a batch renders the same three), so they are remembered.
+wire_time = functools.lru_cache(maxsize=4096)(rfc3339)
 
 
 def parse_time(value: str) -> int:

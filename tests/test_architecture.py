@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, list[str]]] = [
         [
             "emulator",
             "emulator.clock",
+            "emulator.links",
             "emulator.ids",
             "emulator.errors",
             "emulator.casing",

@@ -9,7 +9,6 @@ treats any other 2xx as an error).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +17,9 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import Scope
 
-from emulator.clock import rfc3339
 from emulator.errors import ApiError, InvalidArgument
 from emulator.ids import tenant_for_key
+from emulator.links import Links
 
 if TYPE_CHECKING:
     from emulator.emulator import Emulator
@@ -74,7 +73,6 @@ def tenant_of(request: HTTPConnection) -> str:
 tenant_for = lru_cache(maxsize=1024)(tenant_for_key)
 
 # A polled batch or file shows the same few times on every answer: formatting is remembered too.
-wire_time = lru_cache(maxsize=4096)(rfc3339)
 
 
 async def read_json(request: Request) -> dict[str, Any]:
@@ -122,21 +120,15 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
-@dataclass(frozen=True, slots=True)
-class Links:
-    """How the client reaches us: absolute URLs for `uri`, `downloadUri` and upload sessions."""
-
-    base: str
-    version: str
-
-    @classmethod
-    def of(cls, request: Request, public_url: str | None = None) -> Links:
-        if public_url:
-            base = public_url.rstrip("/")
-        else:
-            headers = request.headers
-            scheme = headers.get("x-forwarded-proto", request.url.scheme).split(",")[0].strip()
-            host = headers.get("x-forwarded-host", headers.get("host", request.url.netloc)).split(",")[0].strip()
-            base = f"{scheme}://{host}{app_root(request.scope)}"
-        match = _VERSION.match(request.scope["path"])
-        return cls(base=base, version=match.group(1) if match else "v1beta")
+def links_of(request: Request, public_url: str | None = None) -> Links:
+    """How this client reaches us: `--public-url`, or the scheme and host it called (honouring
+    `X-Forwarded-*`) with the base path; the API version from the path (v1beta when there is none)."""
+    if public_url:
+        base = public_url.rstrip("/")
+    else:
+        headers = request.headers
+        scheme = headers.get("x-forwarded-proto", request.url.scheme).split(",")[0].strip()
+        host = headers.get("x-forwarded-host", headers.get("host", request.url.netloc)).split(",")[0].strip()
+        base = f"{scheme}://{host}{app_root(request.scope)}"
+    match = _VERSION.match(request.scope["path"])
+    return Links(base=base, version=match.group(1) if match else "v1beta")

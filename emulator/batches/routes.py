@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from emulator.asgi.requests import JSONResponse, Links, emulator_of, read_json, tenant_of
+from emulator.asgi.requests import JSONResponse, emulator_of, links_of, read_json, tenant_of
 from emulator.asgi.routing import api_route
 from emulator.batches import wire
 from emulator.batches.models import BatchKind
@@ -27,7 +27,7 @@ async def _create(request: Request, kind: BatchKind, collection: str) -> Respons
     embed = kind is BatchKind.EMBED
     if command.inline_lines is not None:
         request.state.validation_warnings = validator.inline_requests(wire.inline_items(body), embed=embed)
-    validator.batch_model(model, embed=embed, version=Links.of(request).version)
+    validator.batch_model(model, embed=embed, version=links_of(request).version)
     view = await emulator.batches.create(tenant_of(request), command)
     return JSONResponse(wire.batch_to_operation(view))
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import orjson
 
-from emulator.asgi.requests import wire_time
 from emulator.batches.lines import inline_request_line
 from emulator.batches.models import Batch, BatchKind, BatchState, BatchView, CreateBatch
 from emulator.casing import pick, to_camel
+from emulator.clock import wire_time
 from emulator.errors import InvalidArgument, unknown_field
 
 _TYPE_PREFIX = "type.googleapis.com/google.ai.generativelanguage.v1main."

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator import __version__
-from emulator.asgi.requests import JSONResponse, Links, emulator_of
+from emulator.asgi.requests import JSONResponse, emulator_of, links_of
 from emulator.control.api_paths import SCHEMAS, api_paths
 from emulator.errors import NotFound
 
@@ -233,7 +233,7 @@ async def discovery(request: Request) -> Response:
     version = request.query_params.get("version", DEFAULT_VERSION)
     if version not in VERSIONS:
         raise NotFound(f"Discovery document not found for API service: generativelanguage, version {version!r}.")
-    base = Links.of(request, emulator_of(request).settings.public_url).base
+    base = links_of(request, emulator_of(request).settings.public_url).base
     return JSONResponse(discovery_document(version, base + "/"))
 
 

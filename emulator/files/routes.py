@@ -5,11 +5,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from emulator.asgi.requests import JSONResponse, Links, emulator_of, read_json, tenant_of
+from emulator.asgi.requests import JSONResponse, emulator_of, links_of, read_json, tenant_of
 from emulator.asgi.routing import api_route
 from emulator.errors import ApiError
 from emulator.files import wire
 from emulator.files.simple_upload import UPLOAD_TYPES, simple_upload
+from emulator.links import Links
 from emulator.paging import encode_token, page_params
 
 MAX_PAGE_SIZE = 100
@@ -17,7 +18,7 @@ DEFAULT_PAGE_SIZE = 10
 
 
 def _links(request: Request) -> Links:
-    return Links.of(request, emulator_of(request).settings.public_url)
+    return links_of(request, emulator_of(request).settings.public_url)
 
 
 async def upload(request: Request) -> Response:

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from emulator import googlejson
-from emulator.asgi.requests import JSONResponse, Links, emulator_of, tenant_of
+from emulator.asgi.requests import JSONResponse, emulator_of, links_of, tenant_of
 from emulator.errors import InvalidArgument
 from emulator.files import wire
 from emulator.openai.multipart import MultipartReader, Part
@@ -87,5 +87,5 @@ async def simple_upload(request: Request, upload_type: str) -> Response:
         )
         async for _ in parts:  # read up to the closing boundary; parts after the media are ignored
             pass
-    links = Links.of(request, emulator_of(request).settings.public_url)
+    links = links_of(request, emulator_of(request).settings.public_url)
     return JSONResponse({"file": wire.file_to_wire(file, links)})

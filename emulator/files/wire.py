@@ -21,10 +21,11 @@ from typing import Any
 
 from starlette.datastructures import Headers
 
-from emulator.asgi.requests import Links, wire_time
 from emulator.casing import pick, to_camel
+from emulator.clock import wire_time
 from emulator.errors import ApiError, InvalidArgument, unknown_field
 from emulator.files.models import File, FileSource, UploadProgress, UploadRejected, UploadStart, UploadStep
+from emulator.links import Links
 
 _FILE_FIELDS = frozenset(
     {

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from emulator.asgi.requests import JSONResponse, Links, emulator_of, read_json, tenant_of
+from emulator.asgi.requests import JSONResponse, emulator_of, links_of, read_json, tenant_of
 from emulator.asgi.routing import api_route
 from emulator.errors import InvalidArgument
 from emulator.generation import wire
@@ -28,7 +28,7 @@ def _service(request: Request) -> GenerationService:
 
 def _version(request: Request) -> str:
     """The API version the caller used (`v1beta`), as the real 404s name it."""
-    return Links.of(request).version
+    return links_of(request).version
 
 
 def _alt(request: Request) -> str:

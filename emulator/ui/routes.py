@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from emulator.asgi.requests import JSONResponse, Links, emulator_of
+from emulator.asgi.requests import JSONResponse, emulator_of, links_of
 from emulator.batches.lines import model_name
 from emulator.batches.models import Batch, BatchKind, CreateBatch
 from emulator.clock import rfc3339
@@ -199,7 +199,7 @@ async def api_files(request: Request) -> Response:
     q = request.query_params
     tenant = tenant_for_key(q["key"]) if q.get("key") else (q.get("tenant") or None)
     emulator = emulator_of(request)
-    links = Links.of(request, emulator.settings.public_url)
+    links = links_of(request, emulator.settings.public_url)
     files = await queries.list_files(emulator.store, emulator.clock, tenant)
     return JSONResponse({"files": [{**file_to_wire(f, links), "apiKey": f.tenant} for f in files]})
 
