@@ -66,3 +66,6 @@ def tenant_for_key(key: str | None) -> str:
 
 
 ANONYMOUS = "anonymous"
+# The owner of seeded items that name no key: every key reads them (get, list, download, batch input),
+# none changes them (docs/seeding.md).
+SHARED = "shared"

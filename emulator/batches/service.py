@@ -203,6 +203,8 @@ class BatchesService:
         real service's answer there is not documented)."""
         while True:
             batch = await self._load(tenant, name)
+            if batch.tenant != tenant:  # a shared (seeded) batch: every key reads it, none changes it
+                raise _batch_not_found(name)
             if batch.state.terminal:
                 return
             if quirks.swallows_cancel(batch):  # shown as CANCELLED, but it goes on and finishes

@@ -29,7 +29,7 @@ from emulator.casing import pick
 from emulator.config import ConfigError, read_document
 from emulator.errors import ApiError, InvalidArgument
 from emulator.files.models import file_id_from_name
-from emulator.ids import ANONYMOUS, tenant_for_key
+from emulator.ids import SHARED, tenant_for_key
 
 if TYPE_CHECKING:
     from emulator.batches.service import BatchesService
@@ -63,7 +63,7 @@ def _owner(item: dict[str, Any], default: str) -> str:
 
 async def import_state(services: Services, body: dict[str, Any]) -> dict[str, list[str]]:
     """Create what the document describes; returns the names created and skipped."""
-    default = _owner(body, ANONYMOUS)
+    default = _owner(body, SHARED)
     created: list[str] = []
     skipped: list[str] = []
     for section in ("files", "batches"):

@@ -26,6 +26,7 @@ import aiosqlite
 
 from emulator.batches.models import Batch, BatchState
 from emulator.files.models import File, UploadSession
+from emulator.ids import SHARED
 from emulator.storage.rows import (
     INSERT_BATCH,
     INSERT_FILE,
@@ -142,21 +143,28 @@ class SqliteStore:
             await self._db.execute(INSERT_FILE, file_row(file))
 
     async def get_file(self, tenant: str, file_id: str, alive_at: int | None = None) -> File | None:
-        """A tenant's file; with `alive_at`, only if it has not expired by then."""
+        """A tenant's file, or a shared one of that id (the tenant's own first); with `alive_at`, only if
+        it has not expired by then."""
         row = await self._read_one(
-            SELECT_FILE + " WHERE id = ? AND tenant = ? AND expire_us > ?",
-            (file_id, tenant, -1 if alive_at is None else alive_at),
+            SELECT_FILE + " WHERE id = ? AND tenant IN (?, ?) AND expire_us > ? ORDER BY tenant = ? LIMIT 1",
+            (file_id, tenant, SHARED, -1 if alive_at is None else alive_at, SHARED),
         )
         return file_of(row) if row else None
 
     async def list_files(
         self, tenant: str, before_seq: int | None, limit: int, alive_at: int | None = None
     ) -> list[tuple[int, File]]:
-        """Newest first, `limit` rows with `seq < before_seq`."""
+        """Newest first, `limit` rows with `seq < before_seq` (the tenant's and the shared ones)."""
         async with self._lock:
             rows = await self._all(
-                SELECT_FILE_SEQ + " WHERE tenant = ? AND seq < ? AND expire_us > ? ORDER BY seq DESC LIMIT ?",
-                (tenant, before_seq if before_seq is not None else 2**62, -1 if alive_at is None else alive_at, limit),
+                SELECT_FILE_SEQ + " WHERE tenant IN (?, ?) AND seq < ? AND expire_us > ? ORDER BY seq DESC LIMIT ?",
+                (
+                    tenant,
+                    SHARED,
+                    before_seq if before_seq is not None else 2**62,
+                    -1 if alive_at is None else alive_at,
+                    limit,
+                ),
             )
         return [(row[-1], file_of(row[:-1])) for row in rows]
 
@@ -216,7 +224,8 @@ class SqliteStore:
             await self._db.execute(INSERT_BATCH, batch_row(batch))
 
     async def get_batch(self, tenant: str, batch_id: str) -> Batch | None:
-        row = await self._read_one(SELECT_BATCH + " WHERE id = ? AND tenant = ?", (batch_id, tenant))
+        """A tenant's batch, or a shared one (batch names are global)."""
+        row = await self._read_one(SELECT_BATCH + " WHERE id = ? AND tenant IN (?, ?)", (batch_id, tenant, SHARED))
         return batch_of(row)[1] if row else None
 
     async def find_batch(self, batch_id: str) -> Batch | None:
@@ -228,8 +237,8 @@ class SqliteStore:
         """Newest first, as the real service lists them."""
         async with self._lock:
             rows = await self._all(
-                SELECT_BATCH + " WHERE tenant = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                (tenant, before_seq if before_seq is not None else 2**62, limit),
+                SELECT_BATCH + " WHERE tenant IN (?, ?) AND seq < ? ORDER BY seq DESC LIMIT ?",
+                (tenant, SHARED, before_seq if before_seq is not None else 2**62, limit),
             )
         return [batch_of(row) for row in rows]
 

@@ -380,6 +380,37 @@ def test_seed_file_creates_resources_at_start_up_once(tmp_path: Path) -> None:
                 other.batches.get(name="batches/nightly-1")
 
 
+@pytest.mark.slow
+def test_a_seed_file_without_api_key_is_shared_by_every_key_and_changed_by_none(tmp_path: Path) -> None:
+    """The CI sidecar case: fixtures seeded once, read by tests that each use a key of their own."""
+    seed = write(tmp_path / "seed.toml", SEED_TOML.replace('apiKey = "test-key"\n', ""))
+    with ProcessServer(None, "--seed-file", str(seed)) as server:
+        for key in ("a-test-key", "another-test-key"):
+            client = make_client(server.url, key)
+            nightly = client.batches.get(name="batches/nightly-1")
+            assert nightly.state.name == "JOB_STATE_SUCCEEDED"
+            (line,) = client.files.download(file=nightly.dest.file_name).decode().splitlines()
+            assert json.loads(line)["key"] == "q1"
+            assert client.files.get(name="files/questions").mime_type == "application/jsonl"
+            assert {b.name for b in client.batches.list()} == {"batches/nightly-1", "batches/stuck-1"}
+            # ... a batch of the key's own can read the shared input file
+            own = client.batches.create(model="gemini-2.5-flash", src="files/questions")
+            assert own.name not in ("batches/nightly-1", "batches/stuck-1")
+        # Read-only for every key: changing a fixture answers as for another key's resource.
+        with pytest.raises(errors.ClientError) as cancelled:
+            client.batches.cancel(name="batches/stuck-1")
+        with pytest.raises(errors.ClientError) as deleted:
+            client.files.delete(name="files/questions")
+        assert (cancelled.value.code, deleted.value.code) == (404, 403)
+        assert (
+            make_client(server.url, "a-test-key").batches.get(name="batches/stuck-1").state.name == "JOB_STATE_RUNNING"
+        )
+        # ... and a key's own upload may take a fixture's file name: the key then reads its own.
+        mine = client.files.upload(file=io.BytesIO(b"{}\n"), config={"mime_type": "jsonl", "name": "files/questions"})
+        assert client.files.get(name=mine.name).size_bytes == 3
+        assert make_client(server.url, "a-test-key").files.get(name="files/questions").size_bytes > 3
+
+
 def test_a_bad_seed_file_stops_the_emulator_naming_the_file(tmp_path: Path) -> None:
     seed = write(tmp_path / "seed.json", json.dumps({"files": [{"text": "no name"}]}))
     server = ProcessServer(None, "--seed-file", str(seed))
