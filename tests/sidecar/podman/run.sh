@@ -57,6 +57,7 @@ podman build --quiet --pull=never --format docker --build-arg "BASE=$tag" "${ca_
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 say "built $IMAGE: $(awk -v s="$size" 'BEGIN {printf "%.0f MB", s / 1e6}') on the stand-in base"
 podman history --format '{{.Size}}\t{{.CreatedBy}}' "$IMAGE" | head -12 | cut -c1-150
+podman image prune --force >/dev/null   # earlier builds' stages, untagged now (the stand-in stays)
 
 socket_dir="$(mktemp -d)"
 podman system service --time=0 "unix://$socket_dir/podman.sock" &
