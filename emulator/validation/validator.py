@@ -115,7 +115,10 @@ class Validator:
                 found.extend(
                     self._violations(message, request, f"batch.input_config.requests.requests[{index}].request")
                 )
-        return self._verdict(found)
+        warnings = self._verdict(found)
+        for warning in warnings:
+            log.warning("lenient validation let through: %s", warning)
+        return warnings
 
     def line(self, request: Mapping[str, Any], model: str, *, embed: bool) -> None:
         """One batch line's request (a JSONL line, or an inline request at answer time): schema, the

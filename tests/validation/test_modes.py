@@ -68,3 +68,13 @@ def test_a_scenario_file_sets_both(tmp_path: Path) -> None:
 def test_the_marker_sets_both(gemini_emulator) -> None:
     r = call(gemini_emulator.url, TYPO, "gemini-next")
     assert r.status_code == 200, r.text
+
+
+def test_lenient_inline_batches_are_created_and_journaled() -> None:
+    with thread_server(Settings(data_dir=None, validation="lenient", queue_delay=0, request_latency=0)) as server:
+        body = {"batch": {"inputConfig": {"requests": {"requests": [{"request": TYPO}]}}}}
+        r = httpx.post(f"{server.url}/v1beta/models/gemini-2.5-flash:batchGenerateContent", json=body, headers=KEY)
+        assert r.status_code == 200, r.text
+        journal = httpx.get(f"{server.url}/_emulator/requests", params={"operation": "batches.create"}).json()
+        [created] = journal["requests"]
+        assert "requests[0].request.contents[0].parts[0]" in created["warnings"][0]
