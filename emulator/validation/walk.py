@@ -51,6 +51,7 @@ _DURATION = re.compile(r"-?\d+(\.\d{1,9})?s")
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)")
 _FLOAT_WORDS = frozenset({"NaN", "Infinity", "-Infinity"})
 _FLOAT_MAX = 3.4028234663852886e38
+_NO_BOUNDS = (-(2**64), 2**64)
 MAX_SHOWN = 200  # characters of an offending value quoted in a message
 
 
@@ -112,6 +113,14 @@ def _message(value: dict[str, Any], spec: Message, path: Path, out: list[Violati
             continue
         if item is None:
             continue
+        if f.oneof is None and not f.repeated:  # numbers, checked here rather than by a call
+            if t is float and f.kind == FLOAT:
+                if -_FLOAT_MAX <= item <= _FLOAT_MAX or f.label == "TYPE_DOUBLE":
+                    continue
+            elif t is int and f.kind == INT:
+                low, high = f.bounds or _NO_BOUNDS
+                if low <= item <= high:
+                    continue
         if f.oneof is not None:
             if chosen is None:
                 chosen = {}
