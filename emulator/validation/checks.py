@@ -63,9 +63,10 @@ def contents(value: Any, message: str) -> None:
         if role and role not in ROLES:
             raise InvalidArgument("Please use a valid role: user, model.")
         for at, part in enumerate(parts):
-            if type(part) is dict and part.get("text") is not None:
+            if type(part) is dict and part.get("text"):
                 continue  # the common case, quickly
-            if type(part) is not dict or not any(part[name] is not None for name in part.keys() & _DATA):
+            # an empty text counts as no data: the real service refuses `{"text": ""}` alike
+            if type(part) is not dict or not any(part[name] not in (None, "") for name in part.keys() & _DATA):
                 raise InvalidArgument(
                     f"* {message}.contents[{index}].parts[{at}].data: "
                     "required oneof field 'data' must have one initialized field"

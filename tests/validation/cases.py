@@ -178,6 +178,9 @@ CASES: list[Case] = [
         "required oneof field 'data' must have one initialized field",
     ),
     _gen(
+        "empty-text", {"contents": [{"parts": [{"text": ""}]}]}, None, "contents[0].parts[0].data: required oneof field"
+    ),
+    _gen(
         "bad-role",
         {"contents": [{"parts": [{"text": "a"}], "role": "assistant"}]},
         None,
