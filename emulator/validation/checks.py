@@ -65,8 +65,13 @@ def contents(value: Any, message: str) -> None:
         for at, part in enumerate(parts):
             if type(part) is dict and part.get("text"):
                 continue  # the common case, quickly
-            # an empty text counts as no data: the real service refuses `{"text": ""}` alike
-            if type(part) is not dict or not any(part[name] not in (None, "") for name in part.keys() & _DATA):
+            # an empty text counts as no data: the real service refuses `{"text": ""}` alike (a part
+            # carrying a thought signature, as streamed model turns end with, is let through)
+            if type(part) is not dict or not (
+                any(part[name] not in (None, "") for name in part.keys() & _DATA)
+                or part.get("thoughtSignature")
+                or part.get("thought_signature")
+            ):
                 raise InvalidArgument(
                     f"* {message}.contents[{index}].parts[{at}].data: "
                     "required oneof field 'data' must have one initialized field"
