@@ -30,6 +30,11 @@ class Validator:
     mode: str = "strict"
     allow_unknown_models: bool = False
     catalogue: Catalogue = field(default=DEFAULT_CATALOGUE, compare=False)
+    # per (model, embed): what `line` needs, looked up once (a memo of lookups: never pickled)
+    _lines: dict[tuple[str, bool], tuple[Any, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Validator, (self.mode, self.allow_unknown_models, self.catalogue))
 
     @property
     def enabled(self) -> bool:
@@ -125,22 +130,28 @@ class Validator:
         line's model (a line may name its own), the semantic checks; the same as `generate`/`embed`
         with the batch method, on the short path (this runs for every line). Lenient warnings are
         dropped (a batch may hold a million lines); the create call logs those of inline requests."""
-        method = "asyncBatchEmbedContent" if embed else "batchGenerateContent"
-        if self.mode != "off":
-            message = schema.message("EmbedContentRequest" if embed else "GenerateContentRequest")
-            try:
-                violations = walk.check(request, message)
-            except RecursionError:
-                raise InvalidArgument("Invalid JSON payload received. The request is nested too deeply.") from None
-            if violations:
-                self._verdict(violations)
-        info = self.catalogue.require(model, method, allow_unknown=self.allow_unknown_models)
-        if self.mode != "off":
+        found = self._lines.get((model, embed))
+        if found is None:
+            method = "asyncBatchEmbedContent" if embed else "batchGenerateContent"
+            info = self.catalogue.require(model, method, allow_unknown=self.allow_unknown_models)  # or the 404
             limits = self.catalogue.limits.get(info["name"], {}) if info is not None else {}
-            if embed:
-                checks.embed(request, info, limits)
-            else:
-                checks.generate(request, model_name(model), info, limits)
+            message = None
+            if self.mode != "off":  # off never reads the schema
+                message = schema.message("EmbedContentRequest" if embed else "GenerateContentRequest")
+            found = self._lines[model, embed] = (message, info, limits, model_name(model))
+        message, info, limits, name = found
+        if self.mode == "off":
+            return
+        try:
+            violations = walk.check(request, message)
+        except RecursionError:
+            raise InvalidArgument("Invalid JSON payload received. The request is nested too deeply.") from None
+        if violations:
+            self._verdict(violations)
+        if embed:
+            checks.embed(request, info, limits)
+        else:
+            checks.generate(request, name, info, limits)
 
     def _violations(self, message: str, body: Any, path: str) -> list[Any]:
         try:  # the schema is read (and protobuf imported) on the first call
