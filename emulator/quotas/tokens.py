@@ -24,13 +24,8 @@ def request_tokens(request: Mapping[str, Any]) -> int:
 
 def line_tokens(raw: bytes) -> int:
     """Input tokens of one input line: `{"key", "request"}`, `{"request", "metadata"}` or a bare request."""
-    try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return 0
-    if not isinstance(obj, dict):
-        return 0
-    request = obj.get("request", obj)
+    obj = _json_object(raw)
+    request = None if obj is None else obj.get("request", obj)
     if not isinstance(request, dict):
         return 0
     return request_tokens(camelize(request) if b"_" in raw else request)
@@ -44,14 +39,20 @@ def file_tokens(path: Path) -> int:
 
 def call_tokens(body: bytes) -> int:
     """Input tokens of a synchronous call's body: one request, or `requests` (batchEmbedContents)."""
-    try:
-        obj = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return 0
-    if not isinstance(obj, dict):
+    obj = _json_object(body)
+    if obj is None:
         return 0
     obj = camelize(obj) if b"_" in body else obj
     requests = obj.get("requests")
     if isinstance(requests, list):
         return sum(request_tokens(r) for r in requests if isinstance(r, dict))
     return request_tokens(obj)
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    """The JSON object `raw` holds; None if it is not JSON or not an object (then it counts nothing)."""
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return obj if isinstance(obj, dict) else None
