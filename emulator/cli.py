@@ -98,40 +98,41 @@ def main() -> None:
     """
 
 
+def _env_option(flag: str, **attrs: Any) -> Any:
+    """An option that also reads `GEMINI_EMULATOR_<NAME>` (shown in --help), as the settings' flags do."""
+    return click.option(flag, envvar=env_name(flag.removeprefix("--").replace("-", "_")), show_envvar=True, **attrs)
+
+
 def _common_options(command: Any) -> Any:
     """The options `serve` and `print-config` share: scenario, preset, ephemeral, log format, flags."""
     command = _with_flags(command)
-    command = click.option(
-        "--log-format",
-        type=click.Choice(LOG_FORMATS),
-        default="text",
-        envvar=env_name("log_format"),
-        show_default=True,
-        show_envvar=True,
-        help="text: one readable line per request and per batch transition; json: one JSON object per line.",
-    )(command)
-    command = click.option(
-        "--ephemeral",
-        is_flag=True,
-        envvar=env_name("ephemeral"),
-        show_envvar=True,
-        help="Keep state in a temporary directory removed at exit (overrides --data-dir).",
-    )(command)
-    command = click.option(
-        "--preset",
-        type=click.Choice(sorted(PRESETS)),
-        envvar=env_name("preset"),
-        show_envvar=True,
-        help="Named latency settings (realistic: minutes of queueing, hours for big batches; use with --time-scale).",
-    )(command)
-    command = click.option(
-        "--scenario",
-        envvar=env_name("scenario"),
-        show_envvar=True,
-        metavar="FILE|NAME",
-        help="A scenario file (TOML), or the name of a shipped one (fast, realistic, flaky-http, job-fails, "
-        "expires, partial-failures). Flags and environment variables override it.",
-    )(command)
+    for option in (
+        _env_option(
+            "--log-format",
+            type=click.Choice(LOG_FORMATS),
+            default="text",
+            show_default=True,
+            help="text: one readable line per request and per batch transition; json: one JSON object per line.",
+        ),
+        _env_option(
+            "--ephemeral",
+            is_flag=True,
+            help="Keep state in a temporary directory removed at exit (overrides --data-dir).",
+        ),
+        _env_option(
+            "--preset",
+            type=click.Choice(sorted(PRESETS)),
+            help="Named latency settings (realistic: minutes of queueing, hours for big batches; use with "
+            "--time-scale).",
+        ),
+        _env_option(
+            "--scenario",
+            metavar="FILE|NAME",
+            help="A scenario file (TOML), or the name of a shipped one (fast, realistic, flaky-http, job-fails, "
+            "expires, partial-failures). Flags and environment variables override it.",
+        ),
+    ):
+        command = option(command)
     return command
 
 
