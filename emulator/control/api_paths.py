@@ -135,10 +135,32 @@ def _op(
     return op
 
 
+def _on_model(
+    google: str,
+    body: dict[str, Any],
+    *,
+    summary: str | None = None,
+    ok: dict[str, Any] | None = None,
+    params: tuple[dict[str, Any], ...] = (),
+) -> dict[str, Any]:
+    """The POST of a `.../{model}:method` path: the model, then `params`, as its parameters; a JSON
+    `body`; by default Google's method id as its summary and an object as its answer."""
+    return {
+        "post": _op(
+            summary or google,
+            ok or _json({"type": "object"}),
+            params=[_id("model"), *params],
+            body=body,
+            google=google,
+        )
+    }
+
+
 def api_paths() -> dict[str, Any]:
     file_id, batch_id, model = _id("file_id"), _id("batch_id"), _id("model")
     media = {"description": "The file's bytes", "content": {"application/octet-stream": {"schema": {}}}}
     generate = {"type": "object", "properties": {"contents": {"type": "array", "items": {"type": "object"}}}}
+    operation = _json(_OPERATION)
     return {
         "/upload/{version}/files": {
             "post": _op(
@@ -167,38 +189,20 @@ def api_paths() -> dict[str, Any]:
         "/download/{version}/files/{file_id}:download": {
             "get": _op("files.download", media, params=[file_id], google="files.download")
         },
-        "/{version}/models/{model}:batchGenerateContent": {
-            "post": _op(
-                "batches.create",
-                _json(_OPERATION),
-                params=[model],
-                body=_BATCH_BODY,
-                google="models.batchGenerateContent",
-            )
-        },
-        "/{version}/tunedModels/{model}:batchGenerateContent": {
-            "post": _op(
-                "batches.create (tuned model)",
-                _json(_OPERATION),
-                params=[model],
-                body=_BATCH_BODY,
-                google="tunedModels.batchGenerateContent",
-            )
-        },
-        "/{version}/models/{model}:asyncBatchEmbedContent": {
-            "post": _op(
-                "batches.createEmbeddings",
-                _json(_OPERATION),
-                params=[model],
-                body=_BATCH_BODY,
-                google="models.asyncBatchEmbedContent",
-            )
-        },
+        "/{version}/models/{model}:batchGenerateContent": _on_model(
+            "models.batchGenerateContent", _BATCH_BODY, summary="batches.create", ok=operation
+        ),
+        "/{version}/tunedModels/{model}:batchGenerateContent": _on_model(
+            "tunedModels.batchGenerateContent", _BATCH_BODY, summary="batches.create (tuned model)", ok=operation
+        ),
+        "/{version}/models/{model}:asyncBatchEmbedContent": _on_model(
+            "models.asyncBatchEmbedContent", _BATCH_BODY, summary="batches.createEmbeddings", ok=operation
+        ),
         "/{version}/batches": {
             "get": _op("batches.list", _json(_LIST_OPERATIONS), params=_PAGING, google="batches.list")
         },
         "/{version}/batches/{batch_id}": {
-            "get": _op("batches.get", _json(_OPERATION), params=[batch_id], google="batches.get"),
+            "get": _op("batches.get", operation, params=[batch_id], google="batches.get"),
             "delete": _op("batches.delete", _json(_EMPTY), params=[batch_id], google="batches.delete"),
         },
         "/{version}/batches/{batch_id}:cancel": {
@@ -207,55 +211,26 @@ def api_paths() -> dict[str, Any]:
         "/{version}/batches/{batch_id}:delete": {
             "post": _op("batches.delete (REST guide form)", _json(_EMPTY), params=[batch_id])
         },
-        "/{version}/models/{model}:generateContent": {
-            "post": _op(
-                "models.generateContent",
-                _json({"type": "object"}),
-                params=[model],
-                body=generate,
-                google="models.generateContent",
-            )
-        },
-        "/{version}/models/{model}:countTokens": {
-            "post": _op(
-                "models.countTokens",
-                _json({"type": "object"}),
-                params=[model],
-                body=generate,
-                google="models.countTokens",
-            )
-        },
-        "/{version}/models/{model}:streamGenerateContent": {
-            "post": _op(
-                "models.streamGenerateContent (alt=sse for server-sent events)",
-                _json({}),
-                params=[model, {"name": "alt", "in": "query", "schema": {"enum": ["sse", "json"]}}],
-                body=generate,
-                google="models.streamGenerateContent",
-            )
-        },
-        "/{version}/models/{model}:batchEmbedContents": {
-            "post": _op(
-                "models.batchEmbedContents",
-                _json({"type": "object"}),
-                params=[model],
-                body={"type": "object", "properties": {"requests": {"type": "array", "items": {"type": "object"}}}},
-                google="models.batchEmbedContents",
-            )
-        },
+        "/{version}/models/{model}:generateContent": _on_model("models.generateContent", generate),
+        "/{version}/models/{model}:countTokens": _on_model("models.countTokens", generate),
+        "/{version}/models/{model}:streamGenerateContent": _on_model(
+            "models.streamGenerateContent",
+            generate,
+            summary="models.streamGenerateContent (alt=sse for server-sent events)",
+            ok=_json({}),
+            params=({"name": "alt", "in": "query", "schema": {"enum": ["sse", "json"]}},),
+        ),
+        "/{version}/models/{model}:batchEmbedContents": _on_model(
+            "models.batchEmbedContents",
+            {"type": "object", "properties": {"requests": {"type": "array", "items": {"type": "object"}}}},
+        ),
         "/{version}/models": {
             "get": _op("models.list", _json({"type": "object"}), params=_PAGING, google="models.list")
         },
         "/{version}/models/{model}": {
             "get": _op("models.get", _json({"type": "object"}), params=[model], google="models.get")
         },
-        "/{version}/models/{model}:embedContent": {
-            "post": _op(
-                "models.embedContent",
-                _json({"type": "object"}),
-                params=[model],
-                body={"type": "object", "properties": {"content": {"type": "object"}}},
-                google="models.embedContent",
-            )
-        },
+        "/{version}/models/{model}:embedContent": _on_model(
+            "models.embedContent", {"type": "object", "properties": {"content": {"type": "object"}}}
+        ),
     }
