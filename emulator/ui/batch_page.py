@@ -25,7 +25,7 @@ from emulator.ui.html import (
     url,
     when,
 )
-from emulator.ui.layout import Page, Region, RegionFn, roots
+from emulator.ui.layout import Page, Region, RegionFn, missing, roots
 
 if TYPE_CHECKING:
     from emulator.emulator import Emulator
@@ -138,15 +138,12 @@ _BATCH = """<div class="split">
 
 
 def _missing(batch_id: str, base: str) -> Page:
-    def body(regions: dict[str, Html]) -> Html:
-        return render(
-            '<p class="empty">There is no batch <code>batches/{id}</code> (under any API key). '
-            '<a href="{base}/">Back to the batches</a></p>',
-            id=batch_id,
-            base=base,
-        )
-
-    return Page("Batch not found", "batches", body, status=404)
+    message = render(
+        'There is no batch <code>batches/{id}</code> (under any API key). <a href="{base}/">Back to the batches</a>',
+        id=batch_id,
+        base=base,
+    )
+    return missing("Batch not found", "batches", message)
 
 
 def _summary(batch: Batch, base: str) -> Html:

@@ -10,7 +10,7 @@ from emulator.files.models import File
 from emulator.ids import tenant_for_key
 from emulator.ui import queries
 from emulator.ui.html import Html, join, render, segment, size, url, when
-from emulator.ui.layout import Page, Region, roots
+from emulator.ui.layout import Page, Region, missing, roots
 
 if TYPE_CHECKING:
     from emulator.emulator import Emulator
@@ -88,17 +88,14 @@ async def file_page(request: Request, emulator: Emulator) -> Page:
     tenant, file_id = request.path_params["tenant"], request.path_params["file_id"]
     file = await queries.find_file(emulator.store, emulator.clock, tenant, file_id)
     if file is None:
-
-        def missing(regions: dict[str, Html]) -> Html:
-            return render(
-                '<p class="empty">There is no file <code>files/{id}</code> for API key <code>{tenant}</code> '
-                '(it may have expired or been deleted). <a href="{base}/files">Back to the files</a></p>',
-                id=file_id,
-                tenant=tenant,
-                base=base,
-            )
-
-        return Page("File not found", "files", missing, status=404)
+        message = render(
+            "There is no file <code>files/{id}</code> for API key <code>{tenant}</code> (it may have expired or "
+            'been deleted). <a href="{base}/files">Back to the files</a>',
+            id=file_id,
+            tenant=tenant,
+            base=base,
+        )
+        return missing("File not found", "files", message)
     if queries.is_text(file):
         lines, more = await queries.read_head(emulator.blobs, file)
         head = render(

@@ -43,6 +43,11 @@ class Page:
     status: int = 200
 
 
+def missing(title: str, section: str, message: Html) -> Page:
+    """A 404 page: `message` says what is not there and links back."""
+    return Page(title, section, lambda regions: render('<p class="empty">{message}</p>', message=message), status=404)
+
+
 def roots(request: Request) -> tuple[str, str]:
     """The dashboard's base URL path and the control plane's, behind any base-path prefix."""
     root = app_root(request.scope)
