@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 MICROS = 1_000_000
 MINUTE_US = 60 * MICROS
+DAY_US = 86_400 * MICROS
 PACIFIC = ZoneInfo("America/Los_Angeles")
 
 
@@ -17,9 +18,13 @@ def bounds(window: str, now_us: int) -> tuple[int, int]:
     if window == "minute":
         start = now_us - now_us % MINUTE_US
         return start, start + MINUTE_US
-    local = datetime.datetime.fromtimestamp(now_us / MICROS, PACIFIC)
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    following = (midnight.replace(tzinfo=None) + datetime.timedelta(days=1)).replace(tzinfo=PACIFIC)
+    try:
+        local = datetime.datetime.fromtimestamp(now_us / MICROS, PACIFIC)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        following = (midnight.replace(tzinfo=None) + datetime.timedelta(days=1)).replace(tzinfo=PACIFIC)
+    except (ValueError, OverflowError, OSError):  # a clock outside the calendar (years < 1 or > 9999)
+        start = now_us - now_us % DAY_US
+        return start, start + DAY_US
     return round(midnight.timestamp()) * MICROS, round(following.timestamp()) * MICROS
 
 
