@@ -34,6 +34,9 @@ class Clock(Protocol):
         """The earliest time any tenant sees: what has expired for everyone has expired by then."""
 
 
+_LATEST_US = 253402300799 * 1_000_000  # 9999-12-31T23:59:59Z, the last time RFC 3339 can show
+
+
 def wall_us() -> int:
     """Real time, in microseconds: for measuring, never for what the API shows."""
     return time.time_ns() // 1000
@@ -67,7 +70,10 @@ class VirtualClock:
     def now_us(self, tenant: str | None = None) -> int:
         if tenant and tenant in self.frozen:
             return self.frozen[tenant]
-        return self._shared_us() + (self.offsets.get(tenant, 0) if tenant else 0)
+        if tenant and tenant in self.offsets:
+            # a key's offset may outlive a later move of the shared clock: keep its time in the calendar
+            return min(max(self._shared_us() + self.offsets[tenant], 0), _LATEST_US)
+        return self._shared_us()
 
     def real_seconds_until(self, when_us: int, tenant: str | None = None) -> float:
         gap = when_us - self.now_us(tenant)

@@ -99,3 +99,20 @@ def test_alt_twice_or_unknown_is_400(server: ThreadServer, query: str) -> None:
     assert r.status_code == 400 and r.json()["error"]["status"] == "INVALID_ARGUMENT"
     if query == "alt=xml":
         assert r.json()["error"]["message"] == "Invalid value \"xml\" for query parameter 'alt'"
+
+
+def test_a_key_clock_left_before_1970_by_a_later_move_is_no_500(server: ThreadServer) -> None:
+    """Found by the fuzz run: a key's clock set back to 1970 while the shared one stood at 9999, then
+    the shared one set back too, put that key in a year before 1."""
+    httpx.post(f"{server.url}/_emulator/clock:set", json={"time": "9999-01-01T00:00:00Z"})
+    httpx.post(f"{server.url}/_emulator/clock:set", json={"time": "1970-01-02T00:00:00Z", "apiKey": "old"})
+    httpx.post(f"{server.url}/_emulator/clock:set", json={"time": "2026-01-02T00:00:00Z"})
+    assert httpx.get(f"{server.url}/_emulator/clock", params={"key": "old"}).status_code == 200
+    assert httpx.get(f"{server.url}/_emulator/quotas", params={"key": "old"}).status_code == 200
+    inline = {"batch": {"inputConfig": {"requests": {"requests": [{"request": {"contents": HI}}]}}}}
+    r = httpx.post(
+        f"{server.url}/v1beta/models/gemini-2.5-flash:batchGenerateContent",
+        json=inline,
+        headers={"x-goog-api-key": "old"},
+    )
+    assert r.status_code == 200
