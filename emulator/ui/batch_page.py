@@ -22,6 +22,7 @@ from emulator.ui.html import (
     state_badge,
     state_label,
     status_badge,
+    table,
     url,
     when,
 )
@@ -244,20 +245,16 @@ def _lines(page: line_viewer.LinePage, here: str) -> Html:
         heading = f"Requests {number(first)}\u2013{number(last)} of {number(page.total)}."
     else:
         heading = "No requests."
-    rows = join(_line_row(pair) for pair in page.lines)
-    table = Html("")
+    rows = Html("")
     if page.lines:
-        table = render(
-            '<div class="table-wrap"><table class="lines"><thead><tr><th scope="col">#</th>'
-            '<th scope="col">Key</th><th scope="col">Request</th><th scope="col">Result</th></tr></thead>'
-            "<tbody>{rows}</tbody></table></div>",
-            rows=rows,
+        rows = table(
+            "lines",
+            '<th scope="col">#</th><th scope="col">Key</th><th scope="col">Request</th><th scope="col">Result</th>',
+            join(_line_row(pair) for pair in page.lines),
         )
     elif page.query is not None:
-        table = Html('<p class="empty">No request has a key like that.</p>')
-    return render(
-        '<p class="tally">{heading}</p>{table}{pager}', heading=heading, table=table, pager=_pager(page, here)
-    )
+        rows = Html('<p class="empty">No request has a key like that.</p>')
+    return render('<p class="tally">{heading}</p>{rows}{pager}', heading=heading, rows=rows, pager=_pager(page, here))
 
 
 def _line_row(pair: line_viewer.LinePair) -> Html:

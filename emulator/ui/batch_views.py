@@ -18,6 +18,7 @@ from emulator.ui.html import (
     segment,
     state_badge,
     state_label,
+    table,
     url,
     when,
 )
@@ -80,7 +81,7 @@ async def batches_page(request: Request, emulator: Emulator) -> Page:
     q = request.query_params
     which = queries.BatchFilter.parse(q.get("state"), q.get("key"), q.get("tenant"))
 
-    async def table() -> Region:
+    async def listing() -> Region:
         batches, total = await queries.list_batches(emulator.store, which)
         return Region(_batch_table(batches, total, which, base), active=any(not b.finalized for b in batches))
 
@@ -111,7 +112,7 @@ async def batches_page(request: Request, emulator: Emulator) -> Page:
             table=regions["batches"],
         )
 
-    return Page("Batches", "batches", body, {"batches": table})
+    return Page("Batches", "batches", body, {"batches": listing})
 
 
 _BATCHES = """<form class="filters" method="get" action="{base}/" role="search" aria-label="Filter batches">
@@ -140,20 +141,22 @@ def _batch_table(batches: list[Batch], total: int, which: queries.BatchFilter, b
         if states[s]
     )
     shown = f"Showing the newest {len(batches)} of {number(total)}." if total > len(batches) else ""
-    rows = join(_batch_row(b, base) for b in batches)
+    rows = table("batches", _COLUMNS, join(_batch_row(b, base) for b in batches), caption="Batches, newest first")
     return render(
-        '<p class="tally">{count} \u00b7 {summary} {shown}</p><div class="table-wrap"><table class="batches">'
-        '<caption class="sr-only">Batches, newest first</caption><thead><tr>'
-        '<th scope="col">Batch</th><th scope="col">State</th><th scope="col">Progress</th>'
-        '<th scope="col" class="wide-only">Model</th><th scope="col" class="wide-only">API key</th>'
-        '<th scope="col" class="wide-only">Created</th><th scope="col">Ended</th>'
-        '<th scope="col"><span class="sr-only">Actions</span></th></tr></thead><tbody>{rows}</tbody>'
-        "</table></div>",
+        '<p class="tally">{count} \u00b7 {summary} {shown}</p>{rows}',
         count=f"{number(total)} batch{'es' if total != 1 else ''}",
         summary=summary,
         shown=shown,
         rows=rows,
     )
+
+
+_COLUMNS = (
+    '<th scope="col">Batch</th><th scope="col">State</th><th scope="col">Progress</th>'
+    '<th scope="col" class="wide-only">Model</th><th scope="col" class="wide-only">API key</th>'
+    '<th scope="col" class="wide-only">Created</th><th scope="col">Ended</th>'
+    '<th scope="col"><span class="sr-only">Actions</span></th>'
+)
 
 
 def _batch_row(batch: Batch, base: str) -> Html:

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from emulator.files.models import File
 from emulator.ids import tenant_for_key
 from emulator.ui import queries
-from emulator.ui.html import Html, join, render, segment, size, url, when
+from emulator.ui.html import Html, join, render, segment, size, table, url, when
 from emulator.ui.layout import Page, Region, missing, roots
 
 if TYPE_CHECKING:
@@ -31,31 +31,27 @@ async def files_page(request: Request, emulator: Emulator) -> Page:
     q = request.query_params
     tenant = tenant_for_key(q["key"]) if q.get("key") else (q.get("tenant") or None)
 
-    async def table() -> Region:
+    async def listing() -> Region:
         files = await queries.list_files(emulator.store, emulator.clock, tenant)
         if not files:
             return Region(Html('<p class="empty">No files.</p>'))
-        rows = join(_file_row(f, base) for f in files)
+        rows = table("files", _COLUMNS, join(_file_row(f, base) for f in files))
         return Region(
-            render(
-                '<p class="tally">{n} file{s}</p><div class="table-wrap"><table class="files"><thead><tr>'
-                '<th scope="col">Name</th><th scope="col">Display name</th><th scope="col">Size</th>'
-                '<th scope="col" class="wide-only">MIME type</th><th scope="col">Source</th>'
-                '<th scope="col" class="wide-only">API key</th><th scope="col" class="wide-only">Created</th>'
-                '<th scope="col">Expires</th><th scope="col"><span class="sr-only">Download</span></th>'
-                "</tr></thead><tbody>{rows}</tbody></table></div>",
-                n=len(files),
-                s="" if len(files) == 1 else "s",
-                rows=rows,
-            )
+            render('<p class="tally">{n} file{s}</p>{rows}', n=len(files), s="" if len(files) == 1 else "s", rows=rows)
         )
 
     def body(regions: dict[str, Html]) -> Html:
         return render(_FILES, base=base, key=q.get("key", ""), table=regions["files"])
 
-    return Page("Files", "files", body, {"files": table})
+    return Page("Files", "files", body, {"files": listing})
 
 
+_COLUMNS = (
+    '<th scope="col">Name</th><th scope="col">Display name</th><th scope="col">Size</th>'
+    '<th scope="col" class="wide-only">MIME type</th><th scope="col">Source</th>'
+    '<th scope="col" class="wide-only">API key</th><th scope="col" class="wide-only">Created</th>'
+    '<th scope="col">Expires</th><th scope="col"><span class="sr-only">Download</span></th>'
+)
 _FILES = """<form class="filters" method="get" action="{base}/files" role="search" aria-label="Filter files">
 <label>API key <input type="search" name="key" value="{key}" autocomplete="off" spellcheck="false"
 placeholder="the key your client uses"></label>

@@ -48,6 +48,19 @@ def join(parts: Iterable[Html], separator: str = "") -> Html:
     return Html(separator.join(escape(part) for part in parts))
 
 
+def table(name: str, head: str, rows: Html, *, caption: str = "") -> Html:
+    """A table of class `name` that scrolls sideways on a narrow screen: the header cells `head`
+    (constant markup), then `rows`; `caption`, when given, for screen readers only."""
+    return render(
+        '<div class="table-wrap"><table class="{name}">{caption}<thead><tr>{head}</tr></thead>'
+        "<tbody>{rows}</tbody></table></div>",
+        name=name,
+        caption=render('<caption class="sr-only">{text}</caption>', text=caption) if caption else Html(""),
+        head=Html(head),
+        rows=rows,
+    )
+
+
 def url(path: str, **params: object) -> str:
     """A dashboard URL (unescaped: `render` escapes it where it lands), without empty parameters."""
     query = urlencode({k: str(v) for k, v in params.items() if v not in (None, "")})

@@ -8,7 +8,7 @@ from starlette.requests import Request
 
 from emulator.ids import tenant_for_key
 from emulator.observability.journal import JournalEntry
-from emulator.ui.html import Html, join, render, segment, status_badge, url, when
+from emulator.ui.html import Html, join, render, segment, status_badge, table, url, when
 from emulator.ui.layout import Page, Region, roots
 
 if TYPE_CHECKING:
@@ -33,20 +33,14 @@ async def requests_page(request: Request, emulator: Emulator) -> Page:
         shown = entries[-JOURNAL_SHOWN:][::-1]
         if not shown:
             return Region(Html('<p class="empty">No requests yet.</p>'))
-        rows = join(_entry_row(e, base) for e in shown)
         more = f" (the newest {JOURNAL_SHOWN} of {len(entries):,})" if len(entries) > JOURNAL_SHOWN else ""
         return Region(
             render(
-                '<p class="tally">{n} request{s}{more}, newest first</p><div class="table-wrap">'
-                '<table class="journal"><thead><tr><th scope="col">#</th><th scope="col">Time</th>'
-                '<th scope="col">Operation</th><th scope="col">Status</th>'
-                '<th scope="col" class="wide-only">Request</th><th scope="col">Resource</th>'
-                '<th scope="col" class="wide-only">API key</th><th scope="col">Took</th>'
-                '<th scope="col">Fault</th></tr></thead><tbody>{rows}</tbody></table></div>',
+                '<p class="tally">{n} request{s}{more}, newest first</p>{rows}',
                 n=f"{len(entries):,}",
                 s="" if len(entries) == 1 else "s",
                 more=more,
-                rows=rows,
+                rows=table("journal", _COLUMNS, join(_entry_row(e, base) for e in shown)),
             )
         )
 
@@ -98,6 +92,11 @@ def _entry_row(entry: JournalEntry, base: str) -> Html:
     )
 
 
+_COLUMNS = (
+    '<th scope="col">#</th><th scope="col">Time</th><th scope="col">Operation</th><th scope="col">Status</th>'
+    '<th scope="col" class="wide-only">Request</th><th scope="col">Resource</th>'
+    '<th scope="col" class="wide-only">API key</th><th scope="col">Took</th><th scope="col">Fault</th>'
+)
 _REQUESTS = """<form class="filters" method="get" action="{base}/requests" role="search" aria-label="Filter requests">
 <label>Operation <input type="search" name="operation" value="{operation}" placeholder="e.g. batches.*"
 spellcheck="false"></label>
