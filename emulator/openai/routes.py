@@ -4,14 +4,15 @@ native API's `x-goog-api-key`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute
 
 from emulator.asgi.requests import JSONResponse, emulator_of, read_json, tenant_of
+from emulator.asgi.routing import Endpoint
 from emulator.errors import InvalidArgument
 from emulator.openai import chat, wire
 from emulator.openai.http import openai_route
@@ -20,6 +21,7 @@ from emulator.openai.service import NewBatch, OpenAIService
 
 BATCH_PAGE = (20, 100)  # OpenAI's default and maximum `limit`
 FILE_PAGE = (10000, 10000)
+T = TypeVar("T")
 
 
 def _service(request: Request) -> OpenAIService:
@@ -33,6 +35,18 @@ def _limit(request: Request, page: tuple[int, int]) -> int:
     if not value.isdigit() or not 1 <= int(value) <= page[1]:
         raise InvalidArgument(f"limit must be an integer between 1 and {page[1]}, not {value!r}.")
     return int(value)
+
+
+def _on_one(
+    call: Callable[[OpenAIService, str, str], Awaitable[T]], render: Callable[[T], dict[str, Any]], key: str
+) -> Endpoint:
+    """The endpoint of a call on one resource: the caller's key and the id in the path parameter `key`
+    to the service's `call`, its answer rendered by `render`."""
+
+    async def endpoint(request: Request) -> Response:
+        return JSONResponse(render(await call(_service(request), tenant_of(request), request.path_params[key])))
+
+    return endpoint
 
 
 # -- files ------------------------------------------------------------------------------------------
@@ -56,14 +70,8 @@ async def list_files(request: Request) -> Response:
     return JSONResponse(wire.cursor_list([wire.file_object(f) for f in files], more))
 
 
-async def get_file(request: Request) -> Response:
-    file = await _service(request).get_file(tenant_of(request), request.path_params["file_id"])
-    return JSONResponse(wire.file_object(file))
-
-
-async def delete_file(request: Request) -> Response:
-    file_id = await _service(request).delete_file(tenant_of(request), request.path_params["file_id"])
-    return JSONResponse(wire.deleted_file(file_id))
+get_file = _on_one(OpenAIService.get_file, wire.file_object, "file_id")
+delete_file = _on_one(OpenAIService.delete_file, wire.deleted_file, "file_id")
 
 
 async def file_content(request: Request) -> Response:
@@ -104,14 +112,8 @@ async def list_batches(request: Request) -> Response:
     return JSONResponse(wire.cursor_list([wire.batch_object(b) for b in batches], more))
 
 
-async def get_batch(request: Request) -> Response:
-    batch = await _service(request).get_batch(tenant_of(request), request.path_params["batch_id"])
-    return JSONResponse(wire.batch_object(batch))
-
-
-async def cancel_batch(request: Request) -> Response:
-    batch = await _service(request).cancel_batch(tenant_of(request), request.path_params["batch_id"])
-    return JSONResponse(wire.batch_object(batch))
+get_batch = _on_one(OpenAIService.get_batch, wire.batch_object, "batch_id")
+cancel_batch = _on_one(OpenAIService.cancel_batch, wire.batch_object, "batch_id")
 
 
 # -- synchronous calls ------------------------------------------------------------------------------
