@@ -99,9 +99,6 @@ class OperationMiddleware:
             )
 
 
-def _resource(params: dict[str, str] | None) -> str | None:
-    """`batches/abc` for a route with a `batch_id`, and so on; None for collections."""
-    if params:
 # The synchronous model calls per-minute and per-day quotas count (docs/quotas.md); countTokens is not one.
 _COUNTED = frozenset(
     {"models.generateContent", "models.streamGenerateContent", "models.embedContent", "models.batchEmbedContents"}
@@ -130,6 +127,9 @@ async def _admitted(quotas: QuotaBook, tenant: str, scope: Scope, receive: Recei
     return replay
 
 
+def _resource(params: dict[str, str] | None) -> str | None:
+    """`batches/abc` for a route with a `batch_id`, and so on; None for collections."""
+    if params:
         for param, prefix in _RESOURCE_PARAMS.items():
             if param in params:
                 return prefix + params[param]
