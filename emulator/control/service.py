@@ -62,38 +62,23 @@ async def save_clock(store: Store, clock: VirtualClock) -> None:
     await store.set_meta(CLOCK_KEY, state)
 
 
+@dataclasses.dataclass(kw_only=True, eq=False, repr=False)
 class ControlService:
     """What the control plane does to a running emulator. `publish` hands changed settings to every
     part that reads them (the composition root knows which)."""
 
-    def __init__(
-        self,
-        *,
-        settings: Settings,
-        data_dir: Path,
-        clock: VirtualClock,
-        faults: FaultBook,
-        journal: Journal,
-        responder: Responder,
-        store: Store,
-        blobs: BlobStore,
-        files: FilesService,
-        batches: BatchesService,
-        runner: JobRunner,
-        publish: Callable[[Settings], None],
-    ) -> None:
-        self.settings = settings
-        self.data_dir = data_dir
-        self.clock = clock
-        self.faults = faults
-        self.journal = journal
-        self.responder = responder
-        self.store = store
-        self.blobs = blobs
-        self.files = files
-        self.batches = batches
-        self.runner = runner
-        self._publish = publish
+    settings: Settings
+    data_dir: Path
+    clock: VirtualClock
+    faults: FaultBook
+    journal: Journal
+    responder: Responder
+    store: Store
+    blobs: BlobStore
+    files: FilesService
+    batches: BatchesService
+    runner: JobRunner
+    publish: Callable[[Settings], None]
 
     async def health(self) -> dict[str, str]:
         """Serving: storage is open and the runner started."""
@@ -259,7 +244,7 @@ class ControlService:
         except ConfigError as exc:
             raise InvalidArgument(str(exc)) from None
         self.settings = settings
-        self._publish(settings)
+        self.publish(settings)
         if "request_error_rate" in values:
             self.faults.set_error_rate(settings.request_error_rate)
         if faults is not None:
