@@ -8,9 +8,9 @@ empty page.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from emulator.errors import InvalidArgument
 
@@ -21,6 +21,14 @@ T = TypeVar("T")
 class Page(Generic[T]):
     items: list[T]
     next_position: int | None
+
+    def to_wire(self, field: str, render: Callable[[T], Any], *, token_field: str = "nextPageToken") -> dict[str, Any]:
+        """A list call's answer: the rendered items under `field` (left out when there are none) and the
+        next page's token, when one follows."""
+        body: dict[str, Any] = {field: [render(item) for item in self.items]} if self.items else {}
+        if self.next_position is not None:
+            body[token_field] = encode_token(self.next_position)
+        return body
 
 
 def encode_token(position: int) -> str:

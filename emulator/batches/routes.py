@@ -9,7 +9,7 @@ from emulator.asgi.requests import JSONResponse, emulator_of, links_of, read_jso
 from emulator.asgi.routing import api_route
 from emulator.batches import wire
 from emulator.batches.models import BatchKind
-from emulator.paging import encode_token, page_params
+from emulator.paging import page_params
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
@@ -52,10 +52,7 @@ async def get_batch(request: Request) -> Response:
 async def list_batches(request: Request) -> Response:
     size, token = page_params(request.query_params, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
     page = await emulator_of(request).batches.list(tenant_of(request), size, token)
-    body: dict[str, object] = {"operations": [wire.batch_to_operation(v) for v in page.items]} if page.items else {}
-    if page.next_position is not None:
-        body["nextPageToken"] = encode_token(page.next_position)
-    return JSONResponse(body)
+    return JSONResponse(page.to_wire("operations", wire.batch_to_operation))
 
 
 async def cancel_batch(request: Request) -> Response:
