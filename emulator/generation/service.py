@@ -36,7 +36,7 @@ class GenerationService:
     async def generate_content(
         self, tenant: str, body: Mapping[str, Any], model: str, *, method: str, version: str
     ) -> dict[str, Any]:
-        self._warn(self._checker().generate(body, model, method=method, version=version))
+        self._warn(self._checker().request(body, model, embed=False, method=method, version=version))
         request, name = wire.parse_generate(body, model)
         return await self.generate(tenant, request, name)
 
@@ -45,7 +45,7 @@ class GenerationService:
         return wire.count_tokens(body)
 
     def embed_content(self, body: Mapping[str, Any], model: str, *, version: str) -> dict[str, Any]:
-        self._warn(self._checker().embed(body, model, version=version))
+        self._warn(self._checker().request(body, model, embed=True, method="embedContent", version=version))
         (embedding,) = self.embed([wire.parse_embed(body, model)])
         return embedding
 
@@ -58,7 +58,9 @@ class GenerationService:
             for index, (request, name) in enumerate(parsed):
                 path = f"requests[{index}]"
                 try:
-                    validator.embed(request, name, method="batchEmbedContents", version=version, path=path)
+                    validator.request(
+                        request, name, embed=True, method="batchEmbedContents", version=version, path=path
+                    )
                 except InvalidArgument as error:
                     raise InvalidArgument(
                         error.message.replace("EmbedContentRequest", f"BatchEmbedContentsRequest.{path}")

@@ -52,35 +52,18 @@ class Validator:
             return []
         return self._verdict(self._violations(message, body, path))
 
-    def generate(
-        self,
-        body: Mapping[str, Any],
-        model: str,
-        *,
-        method: str = "generateContent",
-        version: str = "v1beta",
-        path: str = "",
+    def request(
+        self, body: Mapping[str, Any], model: str, *, embed: bool, method: str, version: str = "v1beta", path: str = ""
     ) -> list[str]:
-        """A `GenerateContentRequest` for `model`: the model, the schema, then the semantic checks."""
-        warnings = self.schema("GenerateContentRequest", body, path=path)  # the JSON front end comes first
+        """A `GenerateContentRequest` (or, `embed`, an `EmbedContentRequest`) for `model` called with
+        `method`: the schema (Google's JSON front end comes first), the model, the semantic checks."""
+        warnings = self.schema("EmbedContentRequest" if embed else "GenerateContentRequest", body, path=path)
         info = self.model(model, method, version=version)
         if self.enabled:
-            checks.generate(body, model_name(model), info, self._limits(info))
-        return warnings
-
-    def embed(
-        self,
-        body: Mapping[str, Any],
-        model: str,
-        *,
-        method: str = "embedContent",
-        version: str = "v1beta",
-        path: str = "",
-    ) -> list[str]:
-        warnings = self.schema("EmbedContentRequest", body, path=path)
-        info = self.model(model, method, version=version)
-        if self.enabled:
-            checks.embed(body, info, self._limits(info))
+            if embed:
+                checks.embed(body, info, self._limits(info))
+            else:
+                checks.generate(body, model_name(model), info, self._limits(info))
         return warnings
 
     def count_tokens(self, body: Mapping[str, Any], model: str, *, version: str = "v1beta") -> list[str]:
@@ -127,7 +110,7 @@ class Validator:
 
     def line(self, request: Mapping[str, Any], model: str, *, embed: bool) -> None:
         """One batch line's request (a JSONL line, or an inline request at answer time): schema, the
-        line's model (a line may name its own), the semantic checks; the same as `generate`/`embed`
+        line's model (a line may name its own), the semantic checks; the same as `request`
         with the batch method, on the short path (this runs for every line). Lenient warnings are
         dropped (a batch may hold a million lines); the create call logs those of inline requests."""
         found = self._lines.get((model, embed))
