@@ -27,7 +27,7 @@ from emulator.batches.routes import routes as batch_routes
 from emulator.config import Settings
 from emulator.control.routes import routes as admin_routes
 from emulator.emulator import Emulator
-from emulator.errors import ApiError, Cancelled, Code, Internal
+from emulator.errors import ApiError, Cancelled, Code, Internal, NotFound
 from emulator.files.routes import routes as file_routes
 
 log = logging.getLogger("emulator.app")
@@ -39,15 +39,13 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
+    """The router's own errors. A method a path does not take is an unknown URL, as on Google's front
+    end (which routes on method and path together): 404 NOT_FOUND, like a path nothing serves. The
+    HTTP status is always the code's own, so status and status string agree (docs/api.md, Errors)."""
     assert isinstance(exc, HTTPException)
-    code = Code.for_http(exc.status_code)
-    if exc.status_code == 404:
-        message = f"The requested URL {request.url.path} was not found on this server."
-    elif exc.status_code == 405:
-        message = f"Method {request.method} is not allowed for {request.url.path}."
-    else:
-        message = str(exc.detail)
-    return error_response(ApiError(message, code=code, http_status=exc.status_code))
+    if exc.status_code in (404, 405):
+        return error_response(NotFound(f"The requested URL {request.url.path} was not found on this server."))
+    return error_response(ApiError(str(exc.detail), code=Code.for_http(exc.status_code)))
 
 
 async def _client_gone(request: Request, exc: Exception) -> Response:

@@ -17,6 +17,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import Scope
 
+from emulator import googlejson
 from emulator.errors import ApiError, InvalidArgument
 from emulator.ids import tenant_for_key
 from emulator.links import Links
@@ -92,9 +93,9 @@ async def read_json(request: Request) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidArgument(f"Invalid JSON payload received. {exc}.") from None
+        value = googlejson.loads(body)  # standard JSON, plus the syntax Google's front end accepts
+    except googlejson.JsonSyntaxError as exc:
+        raise InvalidArgument(str(exc)) from None
     if not isinstance(value, dict):
         raise InvalidArgument("Invalid JSON payload received. Expected a JSON object at the top level.")
     if too_deep(value):

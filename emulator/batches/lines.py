@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from emulator import googlejson
 from emulator.batches.line_faults import blocked_response, default_message, prompt_text, with_finish_reason
 from emulator.batches.models import BatchKind
 from emulator.casing import camelize
@@ -73,11 +74,11 @@ def answer_line(raw: bytes, index: int, ctx: LineContext) -> tuple[bytes, bool]:
     metadata: Any = _MISSING
     try:
         try:
-            obj = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
+            obj = googlejson.loads(raw)  # the front end's syntax (single quotes...): docs/wire.md
+        except googlejson.JsonSyntaxError as exc:
             if (found := _KEY.search(raw)) is not None:
                 key = orjson.loads(found.group(1))
-            raise InvalidArgument(f"Request #{index + 1} is not valid JSON: {exc}.") from None
+            raise InvalidArgument(f"Request #{index + 1} is not valid JSON: {exc.reason}") from None
         if not isinstance(obj, dict):
             raise InvalidArgument(f"Request #{index + 1} must be a JSON object, not {type(obj).__name__}.")
         if ctx.inline:

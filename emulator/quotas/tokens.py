@@ -8,8 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import orjson
-
+from emulator import googlejson
 from emulator.casing import camelize
 from emulator.responder.tokens import content_tokens, prompt_tokens
 
@@ -52,7 +51,7 @@ def call_tokens(body: bytes) -> int:
 def _json_object(raw: bytes) -> dict[str, Any] | None:
     """The JSON object `raw` holds; None if it is not JSON or not an object (then it counts nothing)."""
     try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        obj = googlejson.loads(raw)  # as the request is read: single quotes and all
+    except googlejson.JsonSyntaxError:
         return None
     return obj if isinstance(obj, dict) else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +113,86 @@ def test_non_resumable_uploads(live_server: ThreadServer, api_key: str, tmp_path
         "-X", "POST", f"{url}?uploadType=multipart&key={api_key}", "-H", "Content-Type: text/plain", "-d", "x"
     )  # fmt: skip
     assert (status, json.loads(body)["error"]["status"]) == (400, "INVALID_ARGUMENT")
+
+
+def test_single_quoted_json_as_the_docs_curl_sends_it(live_server: ThreadServer, api_key: str, tmp_path: Path) -> None:
+    """The cookbook's quickstarts/file-api/sample.sh and the batch guide's curl examples send bodies in
+    single quotes (`{'file': {'display_name': ...}}`, `{'batch': {..., 'input_config': {'file_name':
+    ...}}}`); the real front end answers 200 with the file named as asked (the saved real answer).
+    Google's parser also takes bare keys and trailing commas, in sync calls too, and (an inference,
+    see docs/wire.md) in JSONL input lines; never comments."""
+    base = live_server.url
+    data = tmp_path / "batch.jsonl"
+    data.write_bytes(
+        b"{'key': 'request-1', 'request': {'contents': [{'parts': [{'text': 'Hello'}]}]}}\n"
+        b'{key: "request-2", request: {contents: [{parts: [{text: "World",}],},],},}\n'
+    )
+    size = str(data.stat().st_size)
+    status, headers, _ = curl(
+        f"{base}/upload/v1beta/files?key={api_key}",
+        "-H", "X-Goog-Upload-Protocol: resumable", "-H", "X-Goog-Upload-Command: start",
+        "-H", f"X-Goog-Upload-Header-Content-Length: {size}", "-H", "X-Goog-Upload-Header-Content-Type: jsonl",
+        "-H", "Content-Type: application/json", "-d", "{'file': {'display_name': 'BatchInput'}}",
+    )  # fmt: skip
+    assert status == 200, headers
+    status, _, body = curl(
+        headers["x-goog-upload-url"], "-H", f"Content-Length: {size}", "-H", "X-Goog-Upload-Offset: 0",
+        "-H", "X-Goog-Upload-Command: upload, finalize", "--data-binary", f"@{data}",
+    )  # fmt: skip
+    file = json.loads(body)["file"]
+    assert (status, file["displayName"], file["mimeType"]) == (200, "BatchInput", "jsonl")
+
+    config = "'input_config': {'file_name': '" + file["name"] + "'}"
+    create = "{'batch': {'display_name': 'my-batch-requests', " + config + "}}"
+    status, _, body = curl(
+        f"{base}/v1beta/models/gemini-2.5-flash:batchGenerateContent", "-X", "POST",
+        "-H", f"x-goog-api-key: {api_key}", "-H", "Content-Type:application/json", "-d", create,
+    )  # fmt: skip
+    operation = json.loads(body)
+    assert status == 200 and operation["metadata"]["displayName"] == "my-batch-requests"
+    name = operation["name"]
+    for _ in range(600):
+        operation = json.loads(curl(f"{base}/v1beta/{name}?key={api_key}")[2])
+        if operation.get("done"):
+            break
+        time.sleep(0.05)
+    output = operation["metadata"]["output"]["responsesFile"]
+    lines = [
+        json.loads(line) for line in curl(f"{base}/v1beta/{output}:download?alt=media&key={api_key}")[2].splitlines()
+    ]
+    assert [line["key"] for line in lines] == ["request-1", "request-2"]
+    assert all("response" in line for line in lines), lines
+
+    status, _, body = curl(
+        f"{base}/v1beta/models/gemini-2.5-flash:generateContent?key={api_key}", "-H", "Content-Type: application/json",
+        "-X", "POST", "-d", "{contents: [{'parts': [{'text': 'Explain how AI works',},],},],}",
+    )  # fmt: skip
+    assert status == 200 and json.loads(body)["candidates"][0]["content"]["parts"][0]["text"]
+
+    status, _, body = curl(
+        f"{base}/v1beta/models/gemini-2.5-flash:generateContent?key={api_key}", "-H", "Content-Type: application/json",
+        "-X", "POST", "-d", '{"contents": [] /* a comment */}',
+    )  # fmt: skip
+    error = json.loads(body)["error"]
+    assert (status, error["status"]) == (400, "INVALID_ARGUMENT")
+    assert error["message"].startswith("Invalid JSON payload received. Expected , or } after key:value pair.\n")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1beta/batches/some-batch:cancel"),
+        ("PUT", "/v1beta/files"),
+        ("GET", "/v1beta/models/gemini-2.5-flash:batchGenerateContent"),
+        ("POST", "/v1beta/files/abc"),
+        ("PATCH", "/v1beta/batches/some-batch"),
+    ],
+)
+def test_a_wrong_method_is_googles_404(live_server: ThreadServer, api_key: str, method: str, path: str) -> None:
+    """Google's front end routes on the HTTP verb and the path together, so a verb a path does not
+    take is an unknown URL: 404 NOT_FOUND, `The requested URL ... was not found on this server.`,
+    HTTP code and status string in agreement (google.rpc.Code has no 405)."""
+    status, _, body = curl("-X", method, f"{live_server.url}{path}", "-H", f"x-goog-api-key: {api_key}")
+    error = json.loads(body)["error"]
+    assert (status, error["code"], error["status"]) == (404, 404, "NOT_FOUND")
+    assert error["message"] == f"The requested URL {path} was not found on this server."
