@@ -17,6 +17,7 @@ from typing import Any, BinaryIO, Literal
 
 import orjson
 
+from emulator import googlejson
 from emulator.batches.lines import is_request_line
 from emulator.batches.models import Batch
 from emulator.storage.blobs import BlobStore
@@ -143,8 +144,8 @@ def _key(raw: bytes, inline: bool, needle: str | None) -> str | None:
     if needle is not None and needle.encode() not in raw.lower():
         return None
     try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        obj = googlejson.loads(raw)  # input lines are read as the runner reads them
+    except googlejson.JsonSyntaxError:
         return None
     if not isinstance(obj, dict):
         return None
@@ -198,8 +199,8 @@ def _first_text(value: Any, depth: int = 0) -> str | None:
 
 def _prompt(raw: bytes) -> str:
     try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError:
+        obj = googlejson.loads(raw)
+    except googlejson.JsonSyntaxError:
         return "(not valid JSON)"
     request = obj.get("request", obj) if isinstance(obj, dict) else obj
     text = _first_text(request)
