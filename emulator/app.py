@@ -29,6 +29,8 @@ from emulator.control.routes import routes as admin_routes
 from emulator.emulator import Emulator
 from emulator.errors import ApiError, Cancelled, Code, Internal, NotFound
 from emulator.files.routes import routes as file_routes
+from emulator.webhooks.routes import jwks_routes
+from emulator.webhooks.routes import routes as webhook_routes
 
 log = logging.getLogger("emulator.app")
 
@@ -61,7 +63,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def _routes() -> list[BaseRoute]:
     """Every route; within a mount they are tried in this order (the first full match wins)."""
-    api = [*file_routes, *batch_routes]
+    api = [*file_routes, *batch_routes, *webhook_routes]
 
     def under(prefix: str) -> list[BaseRoute]:
         return [route for route in api if isinstance(route, ApiRoute) and route.prefix == prefix]
@@ -77,6 +79,7 @@ def _routes() -> list[BaseRoute]:
         prefix_mount("/upload", under("/upload")),
         prefix_mount("/download", under("/download")),
         Mount("/_emulator", routes=[*admin_routes, LazyMount("emulator.ui.routes:routes", prefixes=("/ui",))]),
+        *jwks_routes,
         LazyMount("emulator.ui.routes:root_routes", paths=("/",)),
         LazyMount("emulator.control.discovery:routes", paths=("/$discovery/rest",)),
     ]

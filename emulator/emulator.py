@@ -30,6 +30,8 @@ from emulator.responder.registry import build_responder
 from emulator.storage.blobs import BlobStore
 from emulator.storage.port import Store
 from emulator.storage.sqlite import SqliteStore
+from emulator.storage.webhooks import WebhookStore
+from emulator.webhooks.service import WebhookService, options_from
 
 if TYPE_CHECKING:
     from emulator.openai.service import OpenAIService
@@ -67,7 +69,8 @@ class Emulator:
             data_dir = self.settings.data_dir
             data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = data_dir
-        store: Store = await SqliteStore.open(data_dir / DATABASE_FILE)
+        sqlite = await SqliteStore.open(data_dir / DATABASE_FILE)
+        store: Store = sqlite
         blobs = BlobStore(data_dir / "blobs")
         self.store = store
         self.blobs = blobs
@@ -77,6 +80,16 @@ class Emulator:
         )
         self.files = FilesService(store, blobs, self.clock, self.settings)
         self.batches = BatchesService(store, blobs, self.clock, self.runner, self.faults, self.settings, self.quotas)
+        self.webhooks = WebhookService(
+            await WebhookStore.open(sqlite),
+            store,
+            self.clock,
+            self.settings.seed,
+            options_from(self.settings),
+            fault_rules=lambda: self.faults.policy.webhook,
+            fault_count=self.faults.count,
+        )
+        self.runner.on_finished = self.webhooks.batch_finished
         self.control = ControlService(
             settings=self.settings,
             data_dir=data_dir,
@@ -89,17 +102,22 @@ class Emulator:
             files=self.files,
             batches=self.batches,
             runner=self.runner,
+            webhooks=self.webhooks,
             publish=self._use,
         )
         task = asyncio.create_task(self.runner.run_forever(), name="gemini-emulator-runner")
+        await self.webhooks.start()  # events of batches that ended just before a stop, then the queue
+        deliveries = asyncio.create_task(self.webhooks.dispatcher.run_forever(), name="gemini-emulator-webhooks")
         try:
             if self.settings.seed_file is not None:
                 await self.control.load_seed_file(self.settings.seed_file)
             yield self
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for running in (deliveries, task):
+                running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await running
+            await self.webhooks.dispatcher.close()
             await self.runner.close()
             await store.close()
             if temp is not None:

@@ -46,7 +46,8 @@ def check(connection: HTTPConnection, settings: Settings) -> None:
                 "The control plane needs its token (Authorization: Bearer <control token>).", code=Code.UNAUTHENTICATED
             )
         return
-    if not settings.api_keys or path == "/" or "upload_id" in connection.query_params:
+    # The JWKS is public, as Google's is: webhook receivers fetch it without a key.
+    if not settings.api_keys or path in ("/", "/.well-known/jwks.json") or "upload_id" in connection.query_params:
         return
     key = api_key_of(connection)
     if key is None:

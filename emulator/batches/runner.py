@@ -15,6 +15,7 @@ import dataclasses
 import hashlib
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,6 +79,8 @@ class JobRunner:
         self._idle = asyncio.Event()
         self._settled = asyncio.Condition()
         self.lines_answered = 0  # since this process started
+        # Called once a batch is terminal and its outputs are published (the webhooks queue its event).
+        self.on_finished: Callable[[Batch], Awaitable[None]] | None = None
         self.lines_in_workers = 0  # of which answered by worker processes
         self._asked = 0  # settle() requests made
         self._answered = 0  # the last request a completed quiet step started after
@@ -341,3 +344,5 @@ class JobRunner:
                     "failedRequestCount": batch.failure_count,
                 },
             )
+            if self.on_finished is not None:
+                await self.on_finished(batch)

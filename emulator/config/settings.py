@@ -278,6 +278,58 @@ class Settings:
         table="quotas",
         key="limits",
     )
+    webhook_allow: tuple[str, ...] = setting(
+        "Where webhook deliveries may go (repeat for several): loopback (the default: localhost, 127.0.0.0/8, "
+        "::1), * (anywhere), a URL pattern (https://hooks.internal/*) or a host or host:port glob. Deliveries "
+        "elsewhere are never sent (docs/security.md).",
+        ("loopback",),
+        kind="keys",
+        metavar="PATTERN",
+        check=_keys,
+        table="webhooks",
+        key="allow",
+    )
+    webhook_timeout: float = setting(
+        "Real seconds one webhook delivery attempt may take.",
+        5.0,
+        kind="float",
+        metavar="SECONDS",
+        low=0,
+        above=True,
+        table="webhooks",
+        key="timeout",
+    )
+    webhook_cancelled_events: bool = setting(
+        "Emit batch.cancelled webhook events (only Google's guide lists them).",
+        False,
+        kind="bool",
+        table="webhooks",
+        key="cancelled_events",
+    )
+    webhook_disable_after: int = setting(
+        "Events in a row out of retries before a webhook becomes disabled_due_to_failed_deliveries.",
+        1,
+        kind="int",
+        metavar="N",
+        low=1,
+        table="webhooks",
+        key="disable_after",
+    )
+    webhook_raw_key: bool = setting(
+        "Sign static webhooks with the UTF-8 bytes of the whole whsec_ secret (an early report) instead of its "
+        "decoded key.",
+        False,
+        kind="bool",
+        table="webhooks",
+        key="raw_key",
+    )
+    webhook_issuer: str = setting(
+        "The iss claim of dynamic webhooks' JWTs.",
+        "https://generativelanguage.googleapis.com",
+        metavar="URL",
+        table="webhooks",
+        key="issuer",
+    )
     max_request_bytes: int = setting("Largest JSON request body.", 64 * MIB, metavar="BYTES", **_START_LIMIT)
     max_line_bytes: int = setting(
         "Longest JSONL line; a longer one becomes an error line.", 20 * MIB, metavar="BYTES", **_START_LIMIT

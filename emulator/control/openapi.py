@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.control.api_paths import SCHEMAS, api_paths
+from emulator.webhooks.openapi import webhook_paths
 
 _KEY = {
     "name": "key",
@@ -87,6 +88,7 @@ def openapi_document(version: str) -> dict[str, Any]:
         },
         "paths": {
             **api_paths(),
+            **webhook_paths(),
             "/_emulator/health": {"get": _op("Readiness: 200 once serving")},
             "/_emulator/wait-idle": {
                 "get": _op(

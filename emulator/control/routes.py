@@ -18,6 +18,7 @@ from emulator.control import wire
 from emulator.control.service import ControlService
 from emulator.observability.metrics import metrics
 from emulator.quotas import wire as quota_wire
+from emulator.webhooks.routes import control_routes as webhook_routes
 
 
 def _control(request: Request) -> ControlService:
@@ -184,4 +185,5 @@ routes = [
     _route("/quotas", reset_quotas, "DELETE"),
     _route("/openapi.json", openapi, "GET"),
     _route("/metrics", metrics, "GET"),
+    *webhook_routes,  # /webhooks/deliveries, ...: docs/webhooks.md
 ]

@@ -32,6 +32,7 @@ from emulator.quotas.wire import QuotaChange
 from emulator.responder import Responder
 from emulator.storage.blobs import BlobStore
 from emulator.storage.port import Store
+from emulator.webhooks.service import WebhookService
 
 CLOCK_KEY = "clock"
 
@@ -78,6 +79,7 @@ class ControlService:
     files: FilesService
     batches: BatchesService
     runner: JobRunner
+    webhooks: WebhookService
     publish: Callable[[Settings], None]
 
     async def health(self) -> dict[str, str]:
@@ -112,6 +114,7 @@ class ControlService:
             )
         self.clock.reset(tenant)
         await save_clock(self.store, self.clock)
+        await self.webhooks.reset(tenant)
         self.runner.wake()
 
     # -- the clock ------------------------------------------------------------------------------
@@ -138,6 +141,7 @@ class ControlService:
             self.clock.set(change.to_us, tenant)
         await save_clock(self.store, self.clock)
         await self.runner.settle()
+        self.webhooks.dispatcher.wake()  # deliveries (and retries) due by the new time go now
         return await self.clock_view(tenant)
 
     # -- batches --------------------------------------------------------------------------------
@@ -268,6 +272,9 @@ class ControlService:
             tuple(dataclasses.replace(r, id=self.faults.new_rule_id("job"), api_key=tenant) for r in faults.job),
             tuple(dataclasses.replace(r, id=self.faults.new_rule_id("line"), api_key=tenant) for r in faults.line),
             tuple(dataclasses.replace(r, id=self.faults.new_rule_id("quirk"), api_key=tenant) for r in faults.quirk),
+            tuple(
+                dataclasses.replace(r, id=self.faults.new_rule_id("webhook"), api_key=tenant) for r in faults.webhook
+            ),
         )
         if error_rate is not None:
             rule = dataclasses.replace(

@@ -117,6 +117,12 @@ class FaultBook:
             if rule.matches(display_name=display_name, model=model, batch=batch, tenant=tenant)
         ]
 
+    def count(self, rule_id: str, tenant: str) -> int:
+        """One more matching call of a rule for a tenant (webhook faults count their attempts here, so
+        `clear` and `reset` start them again like the others); returns how many so far."""
+        self._counters[(rule_id, tenant)] += 1
+        return self._counters[(rule_id, tenant)]
+
     def count_poll(self, batch: str) -> int:
         """How many times a batch was read since it finished (for `succeeded-before-output`)."""
         self._counters[(batch, "polls")] += 1

@@ -18,12 +18,14 @@ from emulator.faults.rules import (
     JOB_TIMING,
     LINE_FINISH_REASONS,
     QUIRKS,
+    WEBHOOK_EFFECTS,
     FaultPolicy,
     HttpFault,
     JobFault,
     LineFault,
     QuirkRule,
     Span,
+    WebhookFault,
     When,
 )
 
@@ -202,14 +204,46 @@ def parse_quirk(raw: dict[str, Any], rule_id: str, tenant_of_key: Any) -> QuirkR
     )
 
 
-_PARSERS = {"http": parse_http_fault, "job": parse_job_fault, "line": parse_line_fault, "quirk": parse_quirk}
+def parse_webhook_fault(raw: dict[str, Any], rule_id: str, tenant_of_key: Any) -> WebhookFault:
+    what = f"webhook fault {rule_id}"
+    f = _normalized(raw, {"id", "effect", "event", "url", "mode", "seconds", "apiKey", "when", *_WHEN_KEYS}, what)
+    effect = str(f.get("effect", "")).lower().replace("_", "-")
+    if effect not in WEBHOOK_EFFECTS:
+        raise InvalidArgument(f"{what}.effect: {effect!r} is not one of {', '.join(WEBHOOK_EFFECTS)}.")
+    mode = str(f["mode"]).lower() if f.get("mode") else None
+    if mode not in (None, "static", "dynamic"):
+        raise InvalidArgument(f"{what}.mode: {mode!r} is not static or dynamic.")
+    when_raw = dict(f.get("when") or {})
+    when_raw.update({k: f[k] for k in _WHEN_KEYS if k in f})
+    return WebhookFault(
+        id=str(f.get("id", rule_id)),
+        effect=effect,
+        event=str(f.get("event", "*")),
+        url=str(f.get("url", "*")),
+        mode=mode,
+        seconds=_number(f["seconds"], f"{what}.seconds") if "seconds" in f else None,
+        api_key=tenant_of_key(f["apiKey"]) if f.get("apiKey") else None,
+        when=parse_when(when_raw, f"{what}.when"),
+    )
+
+
+_PARSERS = {
+    "http": parse_http_fault,
+    "job": parse_job_fault,
+    "line": parse_line_fault,
+    "quirk": parse_quirk,
+    "webhook": parse_webhook_fault,
+}
 
 
 def parse_faults(raw: dict[str, Any], tenant_of_key: Any, *, first_id: int = 1) -> FaultPolicy:
-    """`{"http": [...], "job": [...], "line": [...], "quirk": [...]}` (a scenario's `[faults]` table)."""
+    """`{"http": [...], "job": [...], "line": [...], "quirk": [...], "webhook": [...]}` (a scenario's
+    `[faults]` table)."""
     unknown = set(raw) - set(_PARSERS)
     if unknown:
-        raise InvalidArgument(f"faults: unknown kind {sorted(unknown)[0]!r}; expected http, job, line or quirk.")
+        raise InvalidArgument(
+            f"faults: unknown kind {sorted(unknown)[0]!r}; expected http, job, line, quirk or webhook."
+        )
     n = first_id
     parsed: dict[str, list[Any]] = {}
     for kind, parser in _PARSERS.items():
@@ -220,4 +254,4 @@ def parse_faults(raw: dict[str, Any], tenant_of_key: Any, *, first_id: int = 1) 
         for item in items:
             parsed[kind].append(parser(item, f"{kind}-{n}", tenant_of_key))
             n += 1
-    return FaultPolicy(tuple(parsed["http"]), tuple(parsed["job"]), tuple(parsed["line"]), tuple(parsed["quirk"]))
+    return FaultPolicy(*(tuple(parsed[kind]) for kind in _PARSERS))

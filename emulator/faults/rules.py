@@ -177,8 +177,26 @@ class QuirkRule:
         return _matches_batch(self, display_name=display_name, model=model, batch=batch, tenant=tenant)
 
 
-Rule = HttpFault | JobFault | LineFault | QuirkRule
-KINDS = ("http", "job", "line", "quirk")
+WEBHOOK_EFFECTS = ("duplicate", "delay", "reorder", "drop", "bad-signature", "stale-signature", "previous-secret")
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookFault:
+    """Make matching webhook delivery attempts (by event glob, URL glob, mode, key) misbehave: see
+    docs/webhooks.md for each effect."""
+
+    id: str
+    effect: str
+    event: str = "*"
+    url: str = "*"
+    mode: str | None = None  # static or dynamic
+    seconds: float | None = None  # delay, reorder: how long; stale-signature: how old
+    api_key: str | None = None
+    when: When = field(default_factory=When)
+
+
+Rule = HttpFault | JobFault | LineFault | QuirkRule | WebhookFault
+KINDS = ("http", "job", "line", "quirk", "webhook")
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,16 +207,21 @@ class FaultPolicy:
     job: tuple[JobFault, ...] = ()
     line: tuple[LineFault, ...] = ()
     quirk: tuple[QuirkRule, ...] = ()
+    webhook: tuple[WebhookFault, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.http or self.job or self.line or self.quirk)
+        return bool(self.http or self.job or self.line or self.quirk or self.webhook)
 
     def _rules(self) -> tuple[Rule, ...]:
-        return (*self.http, *self.job, *self.line, *self.quirk)
+        return (*self.http, *self.job, *self.line, *self.quirk, *self.webhook)
 
     def adding(self, other: FaultPolicy) -> FaultPolicy:
         return FaultPolicy(
-            self.http + other.http, self.job + other.job, self.line + other.line, self.quirk + other.quirk
+            self.http + other.http,
+            self.job + other.job,
+            self.line + other.line,
+            self.quirk + other.quirk,
+            self.webhook + other.webhook,
         )
 
     def without(self, rule_id: str) -> FaultPolicy:
@@ -213,6 +236,7 @@ class FaultPolicy:
             tuple(r for r in self.job if keep(r)),
             tuple(r for r in self.line if keep(r)),
             tuple(r for r in self.quirk if keep(r)),
+            tuple(r for r in self.webhook if keep(r)),
         )
 
     def rule_ids(self) -> set[str]:

@@ -20,15 +20,17 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from emulator.clock import MICROS, Clock, wall_us
 from emulator.storage.webhooks import WebhookStore
 from emulator.webhooks import schedule, signing
 from emulator.webhooks.models import Attempt, Delivery, DeliveryState, Mode, Webhook, WebhookOptions, WebhookState
 from emulator.webhooks.receiver_faults import Plan, ReceiverFaults
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("emulator.webhooks")
 
@@ -98,7 +100,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._quiet = asyncio.Event()
-        self._client = httpx.AsyncClient(follow_redirects=False, trust_env=False, headers={"user-agent": USER_AGENT})
+        self._client: httpx.AsyncClient | None = None  # made on the first attempt (httpx is imported then)
 
     # -- the queue -------------------------------------------------------------------------------
     async def load(self) -> None:
@@ -129,7 +131,8 @@ class Dispatcher:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def run_forever(self) -> None:
         while True:
@@ -302,6 +305,8 @@ class Dispatcher:
             return replace(base, error="blocked: not in this emulator's --webhook-allow list (never sent)")
         if plan.drop:
             return replace(base, error="dropped by a fault: never sent")
+        import httpx
+
         started = time.perf_counter()
         try:
             status, text = await asyncio.wait_for(
@@ -317,6 +322,12 @@ class Dispatcher:
     async def _send(self, url: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:
         """POST, and read at most `max_response_bytes` of the answer."""
         cap = self.options.max_response_bytes
+        if self._client is None:
+            import httpx
+
+            self._client = httpx.AsyncClient(
+                follow_redirects=False, trust_env=False, headers={"user-agent": USER_AGENT}
+            )
         async with self._client.stream("POST", url, content=body, headers=headers) as response:
             kept = bytearray()
             async for chunk in response.aiter_raw():

@@ -11,58 +11,14 @@ signed) and `previous-secret` (signed with the secret before the newest one, eve
 from __future__ import annotations
 
 import fnmatch
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from emulator.clock import MICROS
-from emulator.errors import InvalidArgument
-from emulator.faults.parsing import _WHEN_KEYS, _normalized, _number, parse_when
-from emulator.faults.rules import When
+from emulator.faults.rules import WebhookFault
 from emulator.ids import derive_rng
 from emulator.webhooks.models import Delivery
 from emulator.webhooks.signing import new_secret
-
-WEBHOOK_EFFECTS = ("duplicate", "delay", "reorder", "drop", "bad-signature", "stale-signature", "previous-secret")
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookFault:
-    """Make matching delivery attempts (by event glob, URL glob, mode, key) misbehave."""
-
-    id: str
-    effect: str
-    event: str = "*"
-    url: str = "*"
-    mode: str | None = None  # static or dynamic
-    seconds: float | None = None  # delay, reorder: how long; stale-signature: how old
-    api_key: str | None = None
-    when: When = field(default_factory=When)
-
-
-def parse_webhook_fault(raw: dict[str, Any], rule_id: str, tenant_of_key: Any) -> WebhookFault:
-    what = f"webhook fault {rule_id}"
-    f = _normalized(raw, {"id", "effect", "event", "url", "mode", "seconds", "apiKey", "when", *_WHEN_KEYS}, what)
-    effect = str(f.get("effect", "")).lower().replace("_", "-")
-    if effect not in WEBHOOK_EFFECTS:
-        raise InvalidArgument(f"{what}.effect: {effect!r} is not one of {', '.join(WEBHOOK_EFFECTS)}.")
-    mode = str(f["mode"]).lower() if f.get("mode") else None
-    if mode not in (None, "static", "dynamic"):
-        raise InvalidArgument(f"{what}.mode: {mode!r} is not static or dynamic.")
-    when_raw = dict(f.get("when") or {})
-    when_raw.update({k: f[k] for k in _WHEN_KEYS if k in f})
-    return WebhookFault(
-        id=str(f.get("id", rule_id)),
-        effect=effect,
-        event=str(f.get("event", "*")),
-        url=str(f.get("url", "*")),
-        mode=mode,
-        seconds=_number(f["seconds"], f"{what}.seconds") if "seconds" in f else None,
-        api_key=tenant_of_key(f["apiKey"]) if f.get("apiKey") else None,
-        when=parse_when(when_raw, f"{what}.when"),
-    )
-
 
 # Effects decided once per delivery (on its first attempt), the others on every attempt.
 _ONCE = ("duplicate", "delay", "reorder")
@@ -98,11 +54,12 @@ class Plan:
 
 @dataclass
 class ReceiverFaults:
-    """The receiver fault rules of the emulator (`rules()` gives those in force) and their state."""
+    """The receiver fault rules of the emulator (`rules()` gives those in force; `count(rule id,
+    tenant)` counts one more matching attempt and says how many so far) and their state."""
 
     seed: int
     rules: Callable[[], tuple[WebhookFault, ...]]
-    counts: Counter[str] = field(default_factory=Counter)
+    count: Callable[[str, str], int]
     _decided: set[str] = field(default_factory=set)  # deliveries whose once-per-delivery faults were decided
     _reordered: dict[str, str] = field(default_factory=dict)  # url -> the delivery waiting for the next one
 
@@ -118,9 +75,9 @@ class ReceiverFaults:
                 continue
             if not _matches(rule, delivery):
                 continue
-            self.counts[rule.id] += 1
+            calls = self.count(rule.id, delivery.tenant)
             draw = derive_rng(self.seed, "webhook-fault", rule.id, delivery.id, str(attempt)).random()
-            if not rule.when.fires(self.counts[rule.id], draw):
+            if not rule.when.fires(calls, draw):
                 continue
             if rule.effect != "duplicate":  # recorded on the extra attempt it makes
                 labels.append(rule.effect)
@@ -151,7 +108,6 @@ class ReceiverFaults:
         return waiting
 
     def reset(self) -> None:
-        self.counts.clear()
         self._decided.clear()
         self._reordered.clear()
 

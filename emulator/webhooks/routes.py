@@ -26,7 +26,7 @@ JWKS_PATH = "/.well-known/jwks.json"
 
 
 def _service(request: Request) -> WebhookService:
-    service: WebhookService = emulator_of(request).webhooks  # type: ignore[attr-defined]
+    service: WebhookService = emulator_of(request).webhooks
     return service
 
 
@@ -178,12 +178,12 @@ routes = [
     *api_route("/webhooks/{webhook_id:rid}:ping", ping_webhook, "POST", "webhooks.ping"),
     *api_route("/webhooks/{webhook_id:rid}:rotateSigningSecret", rotate_signing_secret, "POST", "webhooks.rotate"),
     *api_route("/webhooks/{webhook_id:rid}/rotate_secret", rotate_signing_secret, "POST", "webhooks.rotate"),
-    Route(JWKS_PATH, jwks, methods=["GET"], name="webhooks.jwks"),
 ]
+jwks_routes = [Route(JWKS_PATH, jwks, methods=["GET"], name="webhooks.jwks")]
 control_routes = [
     control_route("/webhooks/deliveries", list_deliveries, "GET"),
-    control_route("/webhooks/deliveries/{delivery_id:rid}", get_delivery, "GET"),
-    control_route("/webhooks/deliveries/{delivery_id:rid}:redeliver", redeliver, "POST"),
+    control_route("/webhooks/deliveries/{delivery_id}", get_delivery, "GET"),
+    control_route("/webhooks/deliveries/{delivery_id}:redeliver", redeliver, "POST"),
     control_route("/webhooks/settle", settle_deliveries, "POST"),
     control_route("/webhooks/signing-secrets", signing_secrets, "GET"),
 ]

@@ -9,12 +9,15 @@ was stopping are found and announced at start-up (`recover`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from emulator.batches.models import Batch
 from emulator.clock import MICROS, Clock
+from emulator.config import Settings
 from emulator.errors import AlreadyExists, NotFound
+from emulator.faults.rules import WebhookFault
 from emulator.ids import base36, derive_rng, resource_id, stable_digest
 from emulator.paging import Page, paginate
 from emulator.storage.port import Store
@@ -32,7 +35,7 @@ from emulator.webhooks.models import (
     WebhookOptions,
     WebhookState,
 )
-from emulator.webhooks.receiver_faults import ReceiverFaults, WebhookFault
+from emulator.webhooks.receiver_faults import ReceiverFaults
 from emulator.webhooks.wire import WebhookChange, WebhookInput
 
 WEBHOOK_ID_LENGTH = 36
@@ -48,15 +51,22 @@ class WebhookService:
         clock: Clock,
         seed: int,
         options: WebhookOptions,
-        fault_rules: Any = None,
+        *,
+        fault_rules: Callable[[], tuple[WebhookFault, ...]] = tuple,
+        fault_count: Callable[[str, str], int] | None = None,
     ) -> None:
         self._store = store
         self._counters = counters
         self._clock = clock
         self._seed = seed
         self._key_task: asyncio.Task[signing.RsaKey] | None = None
-        rules = fault_rules if fault_rules is not None else (lambda: ())
-        self.faults = ReceiverFaults(seed, rules)
+        counts: Counter[tuple[str, str]] = Counter()
+
+        def count(rule_id: str, tenant: str) -> int:  # when the emulator does not count them itself
+            counts[(rule_id, tenant)] += 1
+            return counts[(rule_id, tenant)]
+
+        self.faults = ReceiverFaults(seed, fault_rules, fault_count or count)
         self.dispatcher = Dispatcher(store, clock, options, self.signing_key, self.faults)
 
     @property
@@ -285,4 +295,13 @@ class WebhookService:
         )
 
 
-__all__ = ["WebhookFault", "WebhookService"]
+def options_from(settings: Settings) -> WebhookOptions:
+    """The settings' webhook options (`webhook_*`)."""
+    return WebhookOptions(
+        allow=settings.webhook_allow,
+        cancelled_events=settings.webhook_cancelled_events,
+        timeout=settings.webhook_timeout,
+        disable_after=settings.webhook_disable_after,
+        issuer=settings.webhook_issuer,
+        raw_key=settings.webhook_raw_key,
+    )

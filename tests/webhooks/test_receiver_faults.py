@@ -8,9 +8,7 @@ import pytest
 from standardwebhooks import Webhook as StandardWebhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from emulator.ids import tenant_for_key
 from emulator.webhooks.receiver import WebhookReceiver
-from emulator.webhooks.receiver_faults import parse_webhook_fault
 from tests.webhooks.conftest import Served
 from tests.webhooks.test_delivery import Key
 
@@ -21,8 +19,8 @@ def key(server: Served) -> Key:
 
 
 def add_fault(key: Key, **rule: Any) -> None:
-    rules: list[Any] = key.server.emulator.webhook_rules  # type: ignore[attr-defined]
-    rules.append(parse_webhook_fault({**rule, "apiKey": key.key}, f"webhook-{len(rules) + 1}", tenant_for_key))
+    """A receiver fault for this test's key, through the control plane (as any other fault rule)."""
+    key.control("/faults", {"webhook": [{**rule, "apiKey": key.key}]})
 
 
 def static_hook(key: Key, receiver: WebhookReceiver, *events: str) -> str:
