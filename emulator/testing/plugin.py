@@ -11,6 +11,8 @@ Fixtures:
 - `genai_client`, `genai_async_client`: official SDK clients pointed at it.
 - `gemini_emulator_settings` (session): the in-process emulator's `Settings`; override it in a
   `conftest.py` for suite-wide settings.
+- `gemini_webhook_receiver`: a webhook receiver on a free port, wired to the test's key, that keeps
+  the deliveries it could verify (`wait_for("batch.succeeded")`; docs/webhooks.md).
 """
 
 from __future__ import annotations
@@ -27,8 +29,11 @@ if TYPE_CHECKING:
     from emulator.config import Settings
     from emulator.control import EmulatorControl
     from emulator.testing import GeminiEmulator
+    from emulator.webhooks.receiver import WebhookReceiver
 
 URL_ENV = "GEMINI_EMULATOR_URL"
+WEBHOOK_HOST_ENV = "GEMINI_WEBHOOK_HOST"
+WEBHOOK_PUBLIC_HOST_ENV = "GEMINI_WEBHOOK_PUBLIC_HOST"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,6 +42,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--gemini-emulator-url",
         default=None,
         help=f"Use an already running emulator (e.g. a docker sidecar) instead of starting one (default: ${URL_ENV}).",
+    )
+    group.addoption(
+        "--gemini-webhook-host",
+        default=None,
+        help="Address gemini_webhook_receiver listens on: 127.0.0.1, or 0.0.0.0 for a sidecar to reach it "
+        f"(default: ${WEBHOOK_HOST_ENV}, else 127.0.0.1).",
+    )
+    group.addoption(
+        "--gemini-webhook-public-host",
+        default=None,
+        help="The name a sidecar reaches this test runner by (e.g. host.docker.internal), put in the receiver's "
+        f"URL (default: ${WEBHOOK_PUBLIC_HOST_ENV}, else the listening address).",
     )
 
 
@@ -121,6 +138,26 @@ def genai_client(gemini_emulator: GeminiEmulator) -> genai.Client:
 def genai_async_client(genai_client: genai.Client) -> Any:
     """The async face of `genai_client` (`client.aio`)."""
     return genai_client.aio
+
+
+@pytest.fixture
+def gemini_webhook_receiver(pytestconfig: pytest.Config, gemini_emulator: GeminiEmulator) -> Iterator[WebhookReceiver]:
+    """A receiver on a free port for this test: it verifies each delivery (the HMAC signature of the
+    test key's webhooks, whatever created them, or a dynamic webhook's JWT against the emulator's
+    JWKS) and keeps those it could; `subscribe()` registers it as a static webhook of the test's key,
+    `url` is what to give `webhookConfig.uris`, `respond(500, ...)` scripts its answers."""
+    from emulator.webhooks.receiver import WebhookReceiver
+
+    host = pytestconfig.getoption("gemini_webhook_host") or os.environ.get(WEBHOOK_HOST_ENV) or "127.0.0.1"
+    public = pytestconfig.getoption("gemini_webhook_public_host") or os.environ.get(WEBHOOK_PUBLIC_HOST_ENV)
+    with WebhookReceiver(
+        host=host,
+        public_host=public or None,
+        jwks_url=f"{gemini_emulator.url}/.well-known/jwks.json",
+        emulator_url=gemini_emulator.url,
+        api_key=gemini_emulator.api_key,
+    ) as receiver:
+        yield receiver
 
 
 def _check_reachable(url: str) -> None:

@@ -114,7 +114,8 @@ class WebhookReceiver:
     @property
     def url(self) -> str:
         assert self._server is not None, "start the receiver first"
-        return f"http://{self.public_host or self.host}:{self._server.server_address[1]}/webhook"
+        host = self.public_host or ("127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host)
+        return f"http://{host}:{self._server.server_address[1]}/webhook"
 
     def subscribe(self, *events: str, name: str | None = None) -> dict[str, Any]:
         """Register this receiver as a static webhook of `api_key` (default: every batch event but
