@@ -153,6 +153,19 @@ class _Calls:
     def wait_idle(timeout: float) -> _Call:
         return _Call("POST", "/_emulator/wait-idle", params={"timeout": timeout}, pick="idle")
 
+    @staticmethod
+    def webhook_deliveries(api_key: str | None, filters: dict[str, Any]) -> _Call:
+        params = {**({"apiKey": api_key} if api_key else {}), **{k: v for k, v in filters.items() if v is not None}}
+        return _Call("GET", "/_emulator/webhooks/deliveries", params=params, pick="deliveries")
+
+    @staticmethod
+    def redeliver(delivery_id: str) -> _Call:
+        return _Call("POST", f"/_emulator/webhooks/deliveries/{delivery_id}:redeliver")
+
+    @staticmethod
+    def settle_webhooks() -> _Call:
+        return _Call("POST", "/_emulator/webhooks/settle")
+
 
 def _result(call: _Call, response: httpx.Response) -> Any:
     try:
@@ -298,6 +311,21 @@ class EmulatorControl:
         idle: bool = self._do(_Calls.wait_idle(timeout))
         return idle
 
+    def webhook_deliveries(self, api_key: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """Webhook deliveries with their attempts, newest first; filters `webhook`, `eventType`, `batch`,
+        `state`, `mode`, `limit` (docs/webhooks.md)."""
+        found: list[dict[str, Any]] = self._do(_Calls.webhook_deliveries(api_key, filters))
+        return found
+
+    def redeliver(self, delivery_id: str) -> dict[str, Any]:
+        """One more attempt of a delivery now, with the same `webhook-id`."""
+        result: dict[str, Any] = self._do(_Calls.redeliver(delivery_id))
+        return result
+
+    def settle_webhooks(self) -> None:
+        """Return once every webhook attempt due at the current emulated time has been made."""
+        self._do(_Calls.settle_webhooks())
+
 
 class AsyncEmulatorControl:
     """The same calls as `EmulatorControl`, awaitable."""
@@ -409,3 +437,14 @@ class AsyncEmulatorControl:
     async def wait_idle(self, timeout: float = 30) -> bool:
         idle: bool = await self._do(_Calls.wait_idle(timeout))
         return idle
+
+    async def webhook_deliveries(self, api_key: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self._do(_Calls.webhook_deliveries(api_key, filters))
+        return found
+
+    async def redeliver(self, delivery_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._do(_Calls.redeliver(delivery_id))
+        return result
+
+    async def settle_webhooks(self) -> None:
+        await self._do(_Calls.settle_webhooks())

@@ -13,6 +13,7 @@ from google import genai
 from standardwebhooks import Webhook as StandardWebhook
 
 from emulator.clock import parse_time
+from emulator.control import EmulatorControl
 from emulator.webhooks import schedule
 from emulator.webhooks.receiver import WebhookReceiver
 from tests.webhooks.conftest import Served
@@ -39,12 +40,8 @@ class Key:
         self.control("/webhooks/settle")
 
     def deliveries(self, **filters: str) -> list[dict[str, Any]]:
-        response = httpx.get(
-            f"{self.server.url}/_emulator/webhooks/deliveries", params={"apiKey": self.key, **filters}, timeout=30
-        )
-        assert response.status_code == 200, response.text
-        found: list[dict[str, Any]] = response.json()["deliveries"]
-        return found
+        with EmulatorControl(self.server.url) as control:
+            return control.webhook_deliveries(api_key=self.key, **filters)
 
     def batch(self, **config: Any) -> str:
         job = self.client.batches.create(model="gemini-2.5-flash", src=INLINE, config=config or None)  # type: ignore[arg-type]
@@ -194,7 +191,8 @@ def test_redeliver_sends_the_same_event_again(key: Key, receiver: WebhookReceive
     key.advance(1)
     first = receiver.wait_for("batch.succeeded")
     (delivery,) = key.deliveries()
-    again = key.control(f"/webhooks/deliveries/{delivery['id']}:redeliver")
+    with EmulatorControl(key.server.url) as control:
+        again = control.redeliver(delivery["id"])
     assert again["id"] == delivery["id"]
     second = receiver.wait_for("batch.succeeded", count=2)
     assert second.webhook_id == first.webhook_id and second.body == first.body
