@@ -18,6 +18,8 @@ scraped, so it is right after a restart too:
 - With a quota tier or limit set (docs/quotas.md): `gemini_emulator_quota_used{tenant,model,limit}` and
   `..._quota_limit{...}` (enqueued tokens, rpm, tpm, rpd, batch_rpm, batch_rpd; the limit only where
   one applies), `..._quota_refusals_total{model,limit}` (429s answered, by the limit that refused).
+- `gemini_emulator_webhook_deliveries{state}` (pending, delivered, failed, cancelled) and
+  `..._webhook_attempts_total{outcome}` (2xx, 4xx, 5xx, error), from the store (docs/webhooks.md).
 """
 
 from __future__ import annotations
@@ -132,6 +134,24 @@ class Metrics:
         )
         return out.text()
 
+    @staticmethod
+    def render_webhooks(deliveries: dict[str, int], attempts: dict[str, int]) -> str:
+        """Webhook deliveries by state and attempts by outcome, read from the store (docs/webhooks.md)."""
+        out = _Writer()
+        out.metric(
+            "webhook_deliveries",
+            "gauge",
+            "Webhook deliveries (one event to one URL), by state.",
+            [({"state": state}, n) for state, n in sorted(deliveries.items())],
+        )
+        out.metric(
+            "webhook_attempts_total",
+            "counter",
+            "Webhook delivery attempts, by outcome (2xx, 4xx, 5xx, or error: no answer).",
+            [({"outcome": outcome}, n) for outcome, n in sorted(attempts.items())],
+        )
+        return out.text()
+
     def _rate(self, total: int) -> float:
         now = time.monotonic()
         base: tuple[float, int] | None = None
@@ -185,4 +205,5 @@ async def metrics(request: Request) -> Response:
     text = await emulator.metrics.render(emulator.store)
     if emulator.quotas.enabled or emulator.quotas.refusals:
         text += emulator.metrics.render_quotas(await emulator.batches.quota_usage(), emulator.quotas.refusals)
+    text += emulator.metrics.render_webhooks(*await emulator.webhooks.counts())
     return Response(text, media_type=CONTENT_TYPE)

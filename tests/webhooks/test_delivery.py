@@ -221,3 +221,23 @@ def test_expiry_on_the_virtual_clock(key: Key, receiver: WebhookReceiver) -> Non
     assert receiver.requests == []
     key.advance(2 * 3600)  # past the 48-hour expiry
     assert receiver.wait_for("batch.expired").json["data"] == {"id": name}
+
+
+def test_metrics_count_deliveries_and_attempts(key: Key, receiver: WebhookReceiver) -> None:
+    receiver.secret = key.client.webhooks.create(
+        uri=receiver.url, subscribed_events=["batch.succeeded"]
+    ).new_signing_secret
+    receiver.respond(502)
+    key.batch()
+    key.advance(1)
+    key.advance(10)
+    receiver.wait_for("batch.succeeded")
+    text = httpx.get(f"{key.server.url}/_emulator/metrics", timeout=30).text
+    values = {
+        line.split(" ")[0]: float(line.split(" ")[1])
+        for line in text.splitlines()
+        if line.startswith("gemini_emulator_webhook")
+    }
+    assert values['gemini_emulator_webhook_attempts_total{outcome="5xx"}'] >= 1
+    assert values['gemini_emulator_webhook_attempts_total{outcome="2xx"}'] >= 1
+    assert values['gemini_emulator_webhook_deliveries{state="delivered"}'] >= 1
