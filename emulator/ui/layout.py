@@ -71,6 +71,7 @@ NAV = (
     ("faults", "/faults", "Faults & config"),
     ("requests", "/requests", "Requests"),
     ("quotas", "/quotas", "Quotas"),
+    ("webhooks", "/webhooks", "Webhooks"),
 )
 
 

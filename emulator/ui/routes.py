@@ -42,6 +42,7 @@ from emulator.ui.journal_views import requests_page
 from emulator.ui.layout import PREFIX, Page, clock_region, document, live, roots
 from emulator.ui.quota_views import quotas_page
 from emulator.ui.settings_views import clock_page, faults_page
+from emulator.ui.webhook_views import webhooks_page
 
 if TYPE_CHECKING:
     from emulator.emulator import Emulator
@@ -121,6 +122,7 @@ PAGES: list[tuple[str, str, PageFn]] = [
     ("/faults", "faults", faults_page),
     ("/requests", "requests", requests_page),
     ("/quotas", "quotas", quotas_page),
+    ("/webhooks", "webhooks", webhooks_page),
 ]
 
 

@@ -3,55 +3,16 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
 import httpx
 import jwt
 import pytest
-from google import genai
 from standardwebhooks import Webhook as StandardWebhook
 
 from emulator.clock import parse_time
 from emulator.control import EmulatorControl
 from emulator.webhooks import schedule
 from emulator.webhooks.receiver import WebhookReceiver
-from tests.webhooks.conftest import Served
-
-INLINE = [{"contents": [{"parts": [{"text": "hi"}], "role": "user"}]}]
-
-
-class Key:
-    """One test's API key on the shared emulator, with a manual clock of its own."""
-
-    def __init__(self, server: Served) -> None:
-        self.server = server
-        self.key = f"test-{uuid.uuid4().hex}"
-        self.client = genai.Client(api_key=self.key, http_options={"base_url": server.url})
-        self.control("/clock:set", {"apiKey": self.key, "mode": "manual"})
-
-    def control(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = httpx.post(f"{self.server.url}/_emulator{path}", json=body or {}, timeout=60)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def advance(self, seconds: float) -> None:
-        self.control("/clock:advance", {"apiKey": self.key, "seconds": seconds})
-        self.control("/webhooks/settle")
-
-    def deliveries(self, **filters: str) -> list[dict[str, Any]]:
-        with EmulatorControl(self.server.url) as control:
-            return control.webhook_deliveries(api_key=self.key, **filters)
-
-    def batch(self, **config: Any) -> str:
-        job = self.client.batches.create(model="gemini-2.5-flash", src=INLINE, config=config or None)  # type: ignore[arg-type]
-        assert job.name
-        return job.name
-
-
-@pytest.fixture
-def key(server: Served) -> Key:
-    return Key(server)
+from tests.webhooks.conftest import INLINE, Key, Served
 
 
 def test_500_twice_then_200_three_attempts_same_id_spaced_by_the_backoff(key: Key, receiver: WebhookReceiver) -> None:

@@ -9,13 +9,7 @@ from standardwebhooks import Webhook as StandardWebhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from emulator.webhooks.receiver import WebhookReceiver
-from tests.webhooks.conftest import Served
-from tests.webhooks.test_delivery import Key
-
-
-@pytest.fixture
-def key(server: Served) -> Key:
-    return Key(server)
+from tests.webhooks.conftest import Key
 
 
 def add_fault(key: Key, **rule: Any) -> None:
