@@ -18,6 +18,7 @@ from starlette.requests import ClientDisconnect, HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from emulator.asgi.query import Query
 from emulator.asgi.requests import app_root, emulator_of, error_response, tenant_of
 from emulator.clock import VirtualClock
 from emulator.errors import ApiError, Code
@@ -31,10 +32,13 @@ _RESOURCE_PARAMS = {"batch_id": "batches/", "file_id": "files/", "model": "model
 
 
 class OperationMiddleware:
-    def __init__(self, app: ASGIApp, operation: str, render: ErrorRenderer = error_response) -> None:
+    def __init__(
+        self, app: ASGIApp, operation: str, render: ErrorRenderer = error_response, query: Query | None = None
+    ) -> None:
         self.app = app
         self.operation = operation
         self.render = render
+        self.query = query
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection = HTTPConnection(scope)
@@ -59,6 +63,14 @@ class OperationMiddleware:
                 await _drop(send)
             elif fault is not None and fault.code is not None:
                 response = self.render(_fault_error(fault, operation))
+                status = response.status_code
+                await response(scope, receive, send)
+            elif (
+                self.query is not None
+                and scope["query_string"]
+                and (refused := self.query.refusal(scope["query_string"]))
+            ):
+                response = self.render(refused)
                 status = response.status_code
                 await response(scope, receive, send)
             else:

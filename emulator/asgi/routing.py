@@ -24,6 +24,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from emulator.asgi.query import Query, checked
+
 API_VERSIONS = ("v1", "v1beta", "v1alpha")
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -49,18 +51,23 @@ class ApiRoute(Route):
         self.prefix = prefix
 
 
-def api_route(path: str, endpoint: Endpoint, method: str, operation: str, *, prefix: str = "") -> list[Route]:
+def api_route(
+    path: str, endpoint: Endpoint, method: str, operation: str, *, prefix: str = "", query: Query | None = None
+) -> list[Route]:
     """The route of `{prefix}/{version}{path}`, for every version it is mounted under. `operation`
-    is the Google method id (`batches.get`): it names the route and keys fault injection."""
+    is the Google method id (`batches.get`): it names the route and keys fault injection. `query`:
+    the query parameters it reads (any other is refused); None leaves the query string unchecked."""
     from emulator.asgi.middleware import OperationMiddleware
 
-    wrap = [Middleware(OperationMiddleware, operation=operation)]
+    wrap = [Middleware(OperationMiddleware, operation=operation, query=query)]
     return [ApiRoute(path, endpoint, prefix=prefix, methods=[method], name=operation, middleware=wrap)]
 
 
-def control_route(path: str, endpoint: Endpoint, *methods: str) -> Route:
-    """A control-plane route, `/_emulator{path}` (mounted there): no version, no journal, no faults."""
-    return Route(path, endpoint, methods=list(methods), name=f"emulator.{endpoint.__name__}")
+def control_route(path: str, endpoint: Endpoint, *methods: str, query: Query | None = None) -> Route:
+    """A control-plane route, `/_emulator{path}` (mounted there): no version, no journal, no faults.
+    `query`, as for `api_route`."""
+    name = f"emulator.{endpoint.__name__}"
+    return Route(path, endpoint if query is None else checked(endpoint, query), methods=list(methods), name=name)
 
 
 def version_mounts(routes: Sequence[BaseRoute]) -> list[BaseRoute]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from emulator.asgi.query import PAGING, Kind, Param, Query
 from emulator.asgi.requests import JSONResponse, emulator_of, links_of, read_json, tenant_of
 from emulator.asgi.routing import api_route
 from emulator.batches import wire
@@ -65,20 +66,32 @@ async def delete_batch(request: Request) -> Response:
     return JSONResponse({})
 
 
+# batches.list is Google's ListOperations: `filter` and `returnPartialSuccess` are its fields too
+# (accepted; the emulator's list has nothing to filter or leave out).
+_LIST = Query(*PAGING, Param("filter"), Param("returnPartialSuccess", Kind.BOOL))
+_NONE = Query()
+
 routes = [
-    *api_route("/models/{model:rid}:batchGenerateContent", batch_generate_content, "POST", "batches.create"),
+    *api_route(
+        "/models/{model:rid}:batchGenerateContent", batch_generate_content, "POST", "batches.create", query=_NONE
+    ),
     *api_route(
         "/tunedModels/{model:rid}:batchGenerateContent",
         batch_generate_content_tuned,
         "POST",
         "batches.create",
+        query=_NONE,
     ),
     *api_route(
-        "/models/{model:rid}:asyncBatchEmbedContent", async_batch_embed_content, "POST", "batches.createEmbeddings"
+        "/models/{model:rid}:asyncBatchEmbedContent",
+        async_batch_embed_content,
+        "POST",
+        "batches.createEmbeddings",
+        query=_NONE,
     ),
-    *api_route("/batches", list_batches, "GET", "batches.list"),
-    *api_route("/batches/{batch_id:rid}", get_batch, "GET", "batches.get"),
-    *api_route("/batches/{batch_id:rid}", delete_batch, "DELETE", "batches.delete"),
-    *api_route("/batches/{batch_id:rid}:delete", delete_batch, "POST", "batches.delete"),
-    *api_route("/batches/{batch_id:rid}:cancel", cancel_batch, "POST", "batches.cancel"),
+    *api_route("/batches", list_batches, "GET", "batches.list", query=_LIST),
+    *api_route("/batches/{batch_id:rid}", get_batch, "GET", "batches.get", query=_NONE),
+    *api_route("/batches/{batch_id:rid}", delete_batch, "DELETE", "batches.delete", query=_NONE),
+    *api_route("/batches/{batch_id:rid}:delete", delete_batch, "POST", "batches.delete", query=_NONE),
+    *api_route("/batches/{batch_id:rid}:cancel", cancel_batch, "POST", "batches.cancel", query=_NONE),
 ]

@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from emulator import __version__
+from emulator.asgi.query import Param, Query, checked
 from emulator.asgi.requests import JSONResponse, emulator_of, links_of
 from emulator.control.api_paths import SCHEMAS, api_paths
 from emulator.errors import NotFound
@@ -237,4 +238,5 @@ async def discovery(request: Request) -> Response:
     return JSONResponse(discovery_document(version, base + "/"))
 
 
-routes = [Route("/$discovery/rest", discovery, methods=["GET"], name="discovery")]
+# `version`, and Google's system parameters (the JS client sends none; a curl user may send `key`).
+routes = [Route("/$discovery/rest", checked(discovery, Query(Param("version"))), methods=["GET"], name="discovery")]

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from emulator import __version__
+from emulator.asgi.query import Kind, Param, Query
 from emulator.asgi.requests import JSONResponse, emulator_of, read_json
-from emulator.asgi.routing import control_route as _route
+from emulator.asgi.routing import Endpoint, control_route
 from emulator.batches.wire import batch_to_operation
 from emulator.control import wire
 from emulator.control.service import ControlService
@@ -160,29 +162,49 @@ async def openapi(request: Request) -> Response:
     return JSONResponse(openapi_document(__version__))
 
 
+# The control plane's own parameters: `key` (whose state; empty is refused, as it would mean everyone's).
+_KEY = Param("key", required_text=True)
+_NONE = Query(system=False)
+_KEYED = Query(_KEY, system=False)
+_WAIT = Query(Param("timeout", Kind.DOUBLE), system=False)
+_JOURNAL = Query(
+    Param("operation", required_text=True),
+    _KEY,
+    Param("status", Kind.INT32),
+    Param("since", Kind.INT64),
+    system=False,
+)
+_QUOTAS = Query(_KEY, Param("model", required_text=True, repeated=True), system=False)
+
+
+def _route(path: str, endpoint: Endpoint, *methods: str, query: Query = _NONE) -> Route:
+    """A control route taking the query parameters `query` (by default none but the control token)."""
+    return control_route(path, endpoint, *methods, query=query)
+
+
 routes = [
     _route("/health", health, "GET"),
-    _route("/wait-idle", wait_idle, "GET", "POST"),
-    _route("/reset", reset, "POST"),
+    _route("/wait-idle", wait_idle, "GET", "POST", query=_WAIT),
+    _route("/reset", reset, "POST", query=_KEYED),
     _route("/config", get_config, "GET"),
-    _route("/config", patch_config, "PATCH"),
-    _route("/clock", get_clock, "GET"),
-    _route("/clock:advance", advance_clock, "POST"),
-    _route("/clock:set", set_clock, "POST"),
+    _route("/config", patch_config, "PATCH", query=_KEYED),
+    _route("/clock", get_clock, "GET", query=_KEYED),
+    _route("/clock:advance", advance_clock, "POST", query=_KEYED),
+    _route("/clock:set", set_clock, "POST", query=_KEYED),
     _route("/faults", list_faults, "GET"),
     _route("/faults", add_faults, "POST"),
-    _route("/faults", clear_faults, "DELETE"),
+    _route("/faults", clear_faults, "DELETE", query=_KEYED),
     _route("/faults/{rule_id}", delete_fault, "DELETE"),
-    _route("/requests", list_requests, "GET"),
-    _route("/requests", clear_requests, "DELETE"),
+    _route("/requests", list_requests, "GET", query=_JOURNAL),
+    _route("/requests", clear_requests, "DELETE", query=_KEYED),
     _route("/batches/{batch_id:rid}:force", force_batch, "POST"),
     _route("/seed", seed, "POST"),
-    _route("/state", export_state, "GET"),
+    _route("/state", export_state, "GET", query=_KEYED),
     _route("/responses", set_responses, "PUT"),
     _route("/responses", get_responses, "GET"),
-    _route("/quotas", get_quotas, "GET"),
-    _route("/quotas", set_quotas, "POST"),
-    _route("/quotas", reset_quotas, "DELETE"),
+    _route("/quotas", get_quotas, "GET", query=_QUOTAS),
+    _route("/quotas", set_quotas, "POST", query=_KEYED),
+    _route("/quotas", reset_quotas, "DELETE", query=_KEYED),
     _route("/openapi.json", openapi, "GET"),
     _route("/metrics", metrics, "GET"),
     *webhook_routes,  # /webhooks/deliveries, ...: docs/webhooks.md

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
+from emulator.asgi.query import PAGING, Kind, Param, Query
 from emulator.asgi.requests import JSONResponse, emulator_of, links_of, read_json, tenant_of
 from emulator.asgi.routing import api_route
 from emulator.errors import ApiError
@@ -89,11 +90,18 @@ async def download_file(request: Request) -> Response:
     )
 
 
+# The upload URL takes the session (`upload_id`, which the start answer's URL carries with
+# `upload_protocol`) or a one-request form (`uploadType`); the rest only system parameters.
+_UPLOAD = Query(Param("upload_id", required_text=True), Param("uploadType", Kind.ENUM, (*UPLOAD_TYPES, "resumable")))
+_NONE = Query()
+
 routes = [
-    *api_route("/files", upload, "POST", "files.upload", prefix="/upload"),
-    *api_route("/files", list_files, "GET", "files.list"),
-    *api_route("/files/{file_id:rid}", get_file, "GET", "files.get"),
-    *api_route("/files/{file_id:rid}", delete_file, "DELETE", "files.delete"),
-    *api_route("/files/{file_id:rid}:download", download_file, "GET", "files.download"),
-    *api_route("/files/{file_id:rid}:download", download_file, "GET", "files.download", prefix="/download"),
+    *api_route("/files", upload, "POST", "files.upload", prefix="/upload", query=_UPLOAD),
+    *api_route("/files", list_files, "GET", "files.list", query=Query(*PAGING)),
+    *api_route("/files/{file_id:rid}", get_file, "GET", "files.get", query=_NONE),
+    *api_route("/files/{file_id:rid}", delete_file, "DELETE", "files.delete", query=_NONE),
+    *api_route("/files/{file_id:rid}:download", download_file, "GET", "files.download", query=_NONE),
+    *api_route(
+        "/files/{file_id:rid}:download", download_file, "GET", "files.download", prefix="/download", query=_NONE
+    ),
 ]

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from emulator.asgi.query import PAGING, Kind, Param, Query
 from emulator.asgi.requests import JSONResponse, emulator_of, links_of, read_json, tenant_of
 from emulator.asgi.routing import api_route
-from emulator.errors import InvalidArgument
 from emulator.generation import wire
 from emulator.generation.service import GenerationService
 from emulator.paging import encode_token, page_params
@@ -32,15 +32,8 @@ def _version(request: Request) -> str:
 
 
 def _alt(request: Request) -> str:
-    """`alt`: `json` (the default) or `sse`; anything else, or the parameter twice, is refused as the
-    real API refuses it (`Invalid value "x" for query parameter 'alt'`)."""
-    given = request.query_params.getlist("alt")
-    if len(given) > 1:
-        raise InvalidArgument(f"Invalid JSON payload received. Parameter 'alt' is given {len(given)} times.")
-    value = given[0] if given else "json"
-    if value not in ("json", "sse"):
-        raise InvalidArgument(f"Invalid value \"{value}\" for query parameter 'alt'")
-    return value
+    """`alt`: `json` (the default) or `sse` (the route's query declaration refuses anything else)."""
+    return request.query_params.get("alt", "json")
 
 
 async def generate_content(request: Request) -> Response:
@@ -53,7 +46,6 @@ async def generate_content(request: Request) -> Response:
 
 async def stream_generate_content(request: Request) -> Response:
     """`alt=sse` (what the SDKs ask for): server-sent events; otherwise one JSON array of chunks."""
-    _alt(request)
     body, model = await read_json(request), request.path_params["model"]
     answer = await _service(request).generate_content(
         tenant_of(request), body, model, method="streamGenerateContent", version=_version(request)
@@ -97,14 +89,24 @@ async def get_model(request: Request) -> Response:
     return JSONResponse(emulator_of(request).catalogue.get(request.path_params["model"]))
 
 
+_NONE = Query()
+# `alt=sse` asks for server-sent events; the real API refuses other values with this wording.
+_STREAM = Query(Param("alt", Kind.ENUM, ("json", "sse")))
+
 routes = [
-    *api_route("/models/{model:rid}:generateContent", generate_content, "POST", "models.generateContent"),
+    *api_route("/models/{model:rid}:generateContent", generate_content, "POST", "models.generateContent", query=_NONE),
     *api_route(
-        "/models/{model:rid}:streamGenerateContent", stream_generate_content, "POST", "models.streamGenerateContent"
+        "/models/{model:rid}:streamGenerateContent",
+        stream_generate_content,
+        "POST",
+        "models.streamGenerateContent",
+        query=_STREAM,
     ),
-    *api_route("/models/{model:rid}:countTokens", count_tokens, "POST", "models.countTokens"),
-    *api_route("/models/{model:rid}:embedContent", embed_content, "POST", "models.embedContent"),
-    *api_route("/models/{model:rid}:batchEmbedContents", batch_embed_contents, "POST", "models.batchEmbedContents"),
-    *api_route("/models", list_models, "GET", "models.list"),
-    *api_route("/models/{model:rid}", get_model, "GET", "models.get"),
+    *api_route("/models/{model:rid}:countTokens", count_tokens, "POST", "models.countTokens", query=_NONE),
+    *api_route("/models/{model:rid}:embedContent", embed_content, "POST", "models.embedContent", query=_NONE),
+    *api_route(
+        "/models/{model:rid}:batchEmbedContents", batch_embed_contents, "POST", "models.batchEmbedContents", query=_NONE
+    ),
+    *api_route("/models", list_models, "GET", "models.list", query=Query(*PAGING)),
+    *api_route("/models/{model:rid}", get_model, "GET", "models.get", query=_NONE),
 ]

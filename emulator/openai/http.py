@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from emulator.asgi.query import Query
 from emulator.asgi.requests import error_response
 from emulator.asgi.routing import Endpoint
 from emulator.errors import ApiError
@@ -23,13 +24,15 @@ def openai_error(error: ApiError) -> Response:
     return error_response(error, error_body(error))
 
 
-def openai_route(path: str, endpoint: Endpoint, method: str, operation: str) -> list[Route]:
+def openai_route(
+    path: str, endpoint: Endpoint, method: str, operation: str, *, query: Query | None = None
+) -> list[Route]:
     """The route of `/{version}/openai{path}`, for every version it is mounted under; `operation`
-    (`openai.batches.create`) names the route and keys the journal and fault injection, as
-    `api_route` does for native routes."""
+    (`openai.batches.create`) names the route and keys the journal and fault injection, and `query`
+    declares its query parameters, as `api_route` does for native routes."""
     from emulator.asgi.middleware import OperationMiddleware
 
-    wrap = [Middleware(OperationMiddleware, operation=operation, render=openai_error)]
+    wrap = [Middleware(OperationMiddleware, operation=operation, render=openai_error, query=query)]
     return [Route(f"/openai{path}", _rendering_errors(endpoint), methods=[method], name=operation, middleware=wrap)]
 
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute
 
+from emulator.asgi.query import Param, Query
 from emulator.asgi.requests import JSONResponse, emulator_of, read_json, tenant_of
 from emulator.asgi.routing import Endpoint
 from emulator.errors import InvalidArgument
@@ -146,18 +147,24 @@ async def get_model(request: Request) -> Response:
     return JSONResponse(_service(request).model(request.path_params["model"]))
 
 
+# The list calls' cursor parameters (their values are checked, in OpenAI's words, by the endpoints);
+# like every route here, they go through Google's front end, which refuses any other parameter.
+_NONE = Query()
+_BATCHES = Query(Param("after"), Param("limit"))
+_FILES = Query(Param("after"), Param("limit"), Param("order"), Param("purpose"))
+
 routes: list[BaseRoute] = [
-    *openai_route("/files", create_file, "POST", "openai.files.create"),
-    *openai_route("/files", list_files, "GET", "openai.files.list"),
-    *openai_route("/files/{file_id:rid}", get_file, "GET", "openai.files.retrieve"),
-    *openai_route("/files/{file_id:rid}", delete_file, "DELETE", "openai.files.delete"),
-    *openai_route("/files/{file_id:rid}/content", file_content, "GET", "openai.files.content"),
-    *openai_route("/batches", create_batch, "POST", "openai.batches.create"),
-    *openai_route("/batches", list_batches, "GET", "openai.batches.list"),
-    *openai_route("/batches/{batch_id:rid}", get_batch, "GET", "openai.batches.retrieve"),
-    *openai_route("/batches/{batch_id:rid}/cancel", cancel_batch, "POST", "openai.batches.cancel"),
-    *openai_route("/chat/completions", chat_completions, "POST", "openai.chat.completions.create"),
-    *openai_route("/embeddings", create_embeddings, "POST", "openai.embeddings.create"),
-    *openai_route("/models", list_models, "GET", "openai.models.list"),
-    *openai_route("/models/{model:path}", get_model, "GET", "openai.models.retrieve"),
+    *openai_route("/files", create_file, "POST", "openai.files.create", query=_NONE),
+    *openai_route("/files", list_files, "GET", "openai.files.list", query=_FILES),
+    *openai_route("/files/{file_id:rid}", get_file, "GET", "openai.files.retrieve", query=_NONE),
+    *openai_route("/files/{file_id:rid}", delete_file, "DELETE", "openai.files.delete", query=_NONE),
+    *openai_route("/files/{file_id:rid}/content", file_content, "GET", "openai.files.content", query=_NONE),
+    *openai_route("/batches", create_batch, "POST", "openai.batches.create", query=_NONE),
+    *openai_route("/batches", list_batches, "GET", "openai.batches.list", query=_BATCHES),
+    *openai_route("/batches/{batch_id:rid}", get_batch, "GET", "openai.batches.retrieve", query=_NONE),
+    *openai_route("/batches/{batch_id:rid}/cancel", cancel_batch, "POST", "openai.batches.cancel", query=_NONE),
+    *openai_route("/chat/completions", chat_completions, "POST", "openai.chat.completions.create", query=_NONE),
+    *openai_route("/embeddings", create_embeddings, "POST", "openai.embeddings.create", query=_NONE),
+    *openai_route("/models", list_models, "GET", "openai.models.list", query=_NONE),
+    *openai_route("/models/{model:path}", get_model, "GET", "openai.models.retrieve", query=_NONE),
 ]
