@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from emulator.asgi.query import PAGING, Kind, Param, Query
 from emulator.asgi.requests import JSONResponse, emulator_of, read_json, tenant_for, tenant_of
 from emulator.asgi.routing import api_route, control_route
 from emulator.clock import rfc3339
@@ -169,21 +170,33 @@ async def settle_deliveries(request: Request) -> Response:
     return JSONResponse({})
 
 
+# The query parameters each route reads (docs/api.md, Validation: any other is refused).
+_NONE = Query()
+_ROTATE = ("POST", "webhooks.rotate")
 routes = [
-    *api_route("/webhooks", create_webhook, "POST", "webhooks.create"),
-    *api_route("/webhooks", list_webhooks, "GET", "webhooks.list"),
-    *api_route("/webhooks/{webhook_id:rid}", get_webhook, "GET", "webhooks.get"),
-    *api_route("/webhooks/{webhook_id:rid}", update_webhook, "PATCH", "webhooks.update"),
-    *api_route("/webhooks/{webhook_id:rid}", delete_webhook, "DELETE", "webhooks.delete"),
-    *api_route("/webhooks/{webhook_id:rid}:ping", ping_webhook, "POST", "webhooks.ping"),
-    *api_route("/webhooks/{webhook_id:rid}:rotateSigningSecret", rotate_signing_secret, "POST", "webhooks.rotate"),
-    *api_route("/webhooks/{webhook_id:rid}/rotate_secret", rotate_signing_secret, "POST", "webhooks.rotate"),
+    *api_route("/webhooks", create_webhook, "POST", "webhooks.create", query=Query(Param("webhookId"))),
+    *api_route("/webhooks", list_webhooks, "GET", "webhooks.list", query=Query(*PAGING)),
+    *api_route("/webhooks/{webhook_id:rid}", get_webhook, "GET", "webhooks.get", query=_NONE),
+    *api_route(
+        "/webhooks/{webhook_id:rid}", update_webhook, "PATCH", "webhooks.update", query=Query(Param("updateMask"))
+    ),
+    *api_route("/webhooks/{webhook_id:rid}", delete_webhook, "DELETE", "webhooks.delete", query=_NONE),
+    *api_route("/webhooks/{webhook_id:rid}:ping", ping_webhook, "POST", "webhooks.ping", query=_NONE),
+    *api_route("/webhooks/{webhook_id:rid}:rotateSigningSecret", rotate_signing_secret, *_ROTATE, query=_NONE),
+    *api_route("/webhooks/{webhook_id:rid}/rotate_secret", rotate_signing_secret, *_ROTATE, query=_NONE),
 ]
 jwks_routes = [Route(JWKS_PATH, jwks, methods=["GET"], name="webhooks.jwks")]
+_CONTROL = Query(system=False)
+_DELIVERIES = Query(
+    *(Param(name) for name in ("apiKey", *(name for name in _FILTERS if name != "event_type"))),
+    Param("limit", Kind.INT32),
+    system=False,
+)
+_SECRETS = Query(Param("apiKey"), Param("uri"), system=False)
 control_routes = [
-    control_route("/webhooks/deliveries", list_deliveries, "GET"),
-    control_route("/webhooks/deliveries/{delivery_id}", get_delivery, "GET"),
-    control_route("/webhooks/deliveries/{delivery_id}:redeliver", redeliver, "POST"),
-    control_route("/webhooks/settle", settle_deliveries, "POST"),
-    control_route("/webhooks/signing-secrets", signing_secrets, "GET"),
+    control_route("/webhooks/deliveries", list_deliveries, "GET", query=_DELIVERIES),
+    control_route("/webhooks/deliveries/{delivery_id}", get_delivery, "GET", query=_CONTROL),
+    control_route("/webhooks/deliveries/{delivery_id}:redeliver", redeliver, "POST", query=_CONTROL),
+    control_route("/webhooks/settle", settle_deliveries, "POST", query=_CONTROL),
+    control_route("/webhooks/signing-secrets", signing_secrets, "GET", query=_SECRETS),
 ]
