@@ -14,6 +14,8 @@ Figures (all of them, in this order, when none is named):
   concurrency  64 SDK clients at once (0 errors, 0 lost lines, against the same workflows one
                after another) and 100 batches at once (fairness)
   durability   kill -9 at seeded random points during uploads and batch runs (tests/perf, more kills)
+  webhooks     1,000 batches finish at once and each delivers batch.succeeded to a verifying receiver:
+               all delivered, and batches.get p99 meanwhile against the same server idle
 
 --quick runs every figure at reduced sizes (a smoke run of the benchmark itself, not figures to
 quote). Servers run in child processes on loopback; memory figures need Linux (/proc).
@@ -28,11 +30,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import batch, memory, reads, startup, upload
+from bench import batch, memory, reads, startup, upload, webhooks
 from bench import workloads as load
 from bench.common import GIB, MIB, Report, Row, print_rows
 
-FIGURES = ("batch", "upload", "reads", "startup", "memory", "concurrency", "durability")
+FIGURES = ("batch", "upload", "reads", "startup", "memory", "concurrency", "durability", "webhooks")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         "memory": lambda r, tmp: memory.run(r, tmp, memory_sizes),
         "concurrency": lambda r, tmp: load.concurrency(r, tmp, quick),
         "durability": lambda r, tmp: load.durability(r, tmp, quick),
+        "webhooks": lambda r, tmp: webhooks.run(r, tmp, 200 if quick else 1000),
     }
     report = Report()
     started = time.perf_counter()

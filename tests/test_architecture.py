@@ -79,6 +79,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "emulator.openai.batch_lines",
             "emulator.control.seeding",
             "emulator.webhooks.delivery",
+            "emulator.webhooks.outbound",
         ],
     ),
     (

@@ -144,6 +144,15 @@ def _delivery(row: Any) -> Delivery:
     return Delivery(**values, seq=row[-1])
 
 
+_UPDATE_DELIVERY = (
+    "UPDATE webhook_deliveries SET next_us = ?, state = ?, attempts = ?, last_status = ?, last_error = ? WHERE id = ?"
+)
+
+
+def _delivery_update(d: Delivery) -> tuple[Any, ...]:
+    return (d.next_us, str(d.state), d.attempts, d.last_status, d.last_error, d.id)
+
+
 def _attempt(row: Any) -> Attempt:
     values = dict(zip(_ATTEMPT_COLS, row, strict=True))
     values["headers"] = json.loads(values["headers"])
@@ -189,8 +198,8 @@ class WebhookStore:
             return cursor.rowcount == 1
 
     async def get_webhook(self, tenant: str, webhook_id: str) -> Webhook | None:
-        async with self._lock:
-            row = await self._store._one(SELECT_WEBHOOK + " WHERE tenant = ? AND id = ?", (tenant, webhook_id))
+        """Through the store's reader (a point read by key: no lock, no thread hop)."""
+        row = await self._store._read_one(SELECT_WEBHOOK + " WHERE tenant = ? AND id = ?", (tenant, webhook_id))
         return _webhook(row)[1] if row else None
 
     async def list_webhooks(self, tenant: str, before_seq: int | None, limit: int) -> list[tuple[int, Webhook]]:
@@ -283,36 +292,30 @@ class WebhookStore:
             row = await self._store._one(SELECT_DELIVERY + " WHERE id = ?", (delivery_id,))
         return _delivery(row) if row else None
 
-    async def record_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
-        """The attempt and the delivery's new state, in one transaction."""
-        row = {c: getattr(attempt, c) for c in _ATTEMPT_COLS}
-        row["headers"] = json.dumps(attempt.headers)
-        row["faults"] = json.dumps(list(attempt.faults)) if attempt.faults else None
+    async def record_attempts(self, records: list[tuple[Delivery, Attempt | None]]) -> None:
+        """Attempts and the deliveries' states after each (in order), in one transaction."""
+        rows = []
+        for _, attempt in records:
+            if attempt is not None:
+                row = {c: getattr(attempt, c) for c in _ATTEMPT_COLS}
+                row["headers"] = json.dumps(attempt.headers)
+                row["faults"] = json.dumps(list(attempt.faults)) if attempt.faults else None
+                rows.append(row)
         async with self._store._transaction():
-            await self._db.execute(
-                f"INSERT INTO webhook_attempts ({', '.join(_ATTEMPT_COLS)}) "
-                f"VALUES ({', '.join(':' + c for c in _ATTEMPT_COLS)})",
-                row,
-            )
-            await self._update_delivery(delivery)
+            if rows:
+                await self._db.executemany(
+                    f"INSERT INTO webhook_attempts ({', '.join(_ATTEMPT_COLS)}) "
+                    f"VALUES ({', '.join(':' + c for c in _ATTEMPT_COLS)})",
+                    rows,
+                )
+            await self._db.executemany(_UPDATE_DELIVERY, [_delivery_update(d) for d, _ in records])
 
     async def save_delivery(self, delivery: Delivery) -> None:
         async with self._lock:
             await self._update_delivery(delivery)
 
     async def _update_delivery(self, delivery: Delivery) -> None:
-        await self._db.execute(
-            "UPDATE webhook_deliveries SET next_us = ?, state = ?, attempts = ?, last_status = ?, last_error = ? "
-            "WHERE id = ?",
-            (
-                delivery.next_us,
-                str(delivery.state),
-                delivery.attempts,
-                delivery.last_status,
-                delivery.last_error,
-                delivery.id,
-            ),
-        )
+        await self._db.execute(_UPDATE_DELIVERY, _delivery_update(delivery))
 
     async def list_deliveries(self, filters: dict[str, str], limit: int) -> list[Delivery]:
         """Newest first; `filters` on tenant, webhook_id, event_type, subject, state, mode (exact)."""

@@ -5,79 +5,38 @@ no query. A delivery is due when its tenant's emulated clock reaches its `next_u
 delivery never overlap, at most `concurrency` attempts are in flight, and at most `PER_HOST` to one
 host, so a receiver that hangs (until the timeout) holds up only its own deliveries.
 
-Outbound safety: http and https only, the `allow` list, a timeout per attempt, no redirects followed
-(a 3xx is a failed attempt), and at most `max_response_bytes` of an answer read.
+Outbound safety (`outbound.py`): http and https only, the `allow` list, a timeout per attempt, no
+redirects followed (a 3xx is a failed attempt), and at most `max_response_bytes` of an answer read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import fnmatch
-import ipaddress
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 from emulator.clock import MICROS, Clock, wall_us
 from emulator.storage.webhooks import WebhookStore
-from emulator.webhooks import schedule, signing
+from emulator.webhooks import outbound, schedule, signing
 from emulator.webhooks.models import Attempt, Delivery, DeliveryState, Mode, Webhook, WebhookOptions, WebhookState
 from emulator.webhooks.receiver_faults import Plan, ReceiverFaults
 
 if TYPE_CHECKING:
-    import httpx
+    import ssl
 
 log = logging.getLogger("emulator.webhooks")
 
 PER_HOST = 4
+SAVE_EVERY = 0.05  # real seconds an attempt's record may wait to be written with others
+SAVE_BATCH = 64
 RECHECK = 0.5  # real seconds
 USER_AGENT = "gemini-batch-emulator-webhooks"
 KeySource = Callable[[], Awaitable[signing.RsaKey]]
-
-
-def allowed(url: str, patterns: tuple[str, ...]) -> bool:
-    """Whether the allow-list lets deliveries go to `url` (http or https only). `loopback` allows
-    `localhost` and loopback addresses (127.0.0.0/8, ::1) written as such, never a name that merely
-    starts with 127; `*` allows anywhere; a pattern with `://` is matched against the whole URL, any
-    other against the host and `host:port` (globs, e.g. `*.internal:8080`)."""
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:  # an unparseable URL (a bad IPv6 literal, a port out of range)
-        return False
-    if parts.scheme not in ("http", "https") or not host:
-        return False
-    for pattern in patterns:
-        if pattern == "loopback":
-            if _loopback(host):
-                return True
-        elif "://" in pattern:
-            if fnmatch.fnmatchcase(url, pattern):
-                return True
-        elif fnmatch.fnmatchcase(host, pattern) or fnmatch.fnmatchcase(f"{host}:{port}", pattern):
-            return True
-    return False
-
-
-def _netloc(url: str) -> str:
-    try:
-        return urlsplit(url).netloc
-    except ValueError:
-        return url
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class Dispatcher:
@@ -100,7 +59,10 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._quiet = asyncio.Event()
-        self._client: httpx.AsyncClient | None = None  # made on the first attempt (httpx is imported then)
+        self._tls_context: ssl.SSLContext | None = None
+        self._unsaved: list[tuple[Delivery, Attempt | None]] = []
+        self._saving = asyncio.Lock()
+        self._flushing: asyncio.TimerHandle | None = None
 
     # -- the queue -------------------------------------------------------------------------------
     async def load(self) -> None:
@@ -131,8 +93,7 @@ class Dispatcher:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._client is not None:
-            await self._client.aclose()
+        await self.flush()
 
     async def run_forever(self) -> None:
         while True:
@@ -158,7 +119,7 @@ class Dispatcher:
         if room > 0:
             later = []
             for delivery in self._queue.take_due(self._clock.now_us, limit=4 * self.options.concurrency):
-                host = _netloc(delivery.url)
+                host = outbound.netloc(delivery.url)
                 if delivery.id in self._in_flight:
                     continue  # put back by its attempt when it ends
                 if started >= room or self._hosts[host] >= PER_HOST:
@@ -167,9 +128,7 @@ class Dispatcher:
                 self._in_flight.add(delivery.id)
                 self._hosts[host] += 1
                 started += 1
-                task = asyncio.create_task(self._attempt(delivery, host), name=f"webhook {delivery.id}")
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._start(self._attempt(delivery, host), f"webhook {delivery.id}")
             for delivery in later:
                 self._queue.put(delivery)
         wait: float | None = None
@@ -177,6 +136,35 @@ class Dispatcher:
             seconds = self._clock.real_seconds_until(due, tenant)
             wait = min(wait if wait is not None else RECHECK, seconds)
         return started, wait
+
+    # -- recording: attempts are written a few at a time ----------------------------------------
+    def _save(self, delivery: Delivery, attempt: Attempt | None = None) -> None:
+        """Record an attempt (or a change of the delivery alone), written with the others of the next
+        `SAVE_EVERY` seconds in one transaction: one commit per attempt would keep the database (and
+        the event loop, which serves the API) busy while many events go out. A crash in between loses
+        only the record: the delivery is attempted again after the restart, with the same webhook-id."""
+        self._unsaved.append((replace(delivery), attempt))
+        if len(self._unsaved) >= SAVE_BATCH:
+            self._start(self.flush(), "webhook records")
+        elif self._flushing is None:
+            self._flushing = asyncio.get_running_loop().call_later(
+                SAVE_EVERY, lambda: self._start(self.flush(), "webhook records")
+            )
+
+    async def flush(self) -> None:
+        """Write every record made so far (before reading deliveries back, and on close)."""
+        if self._flushing is not None:
+            self._flushing.cancel()
+            self._flushing = None
+        async with self._saving:
+            records, self._unsaved = self._unsaved, []
+            if records:
+                await self._store.record_attempts(records)
+
+    def _start(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # -- one attempt -----------------------------------------------------------------------------
     async def _attempt(self, delivery: Delivery, host: str) -> None:
@@ -202,7 +190,7 @@ class Dispatcher:
                 delivery.last_error = (
                     "the webhook was deleted" if webhook is None else f"the webhook is {webhook.state}"
                 )
-                await self._store.save_delivery(delivery)
+                self._save(delivery)
                 self._queue.remove(delivery.id)
                 return
         n = delivery.attempts + 1
@@ -210,7 +198,7 @@ class Dispatcher:
         plan = self._faults.plan(delivery, n)
         if plan.hold_us:
             delivery.next_us = scheduled + plan.hold_us  # a delayed delivery: not sent, not counted
-            await self._store.save_delivery(delivery)
+            self._save(delivery)
             self._queue.put(delivery)
             return
         attempt = await self._post(delivery, n, scheduled, plan, webhook)
@@ -225,7 +213,7 @@ class Dispatcher:
             delivery.next_us = schedule.due_us(delivery.event_us, n + 1)
             if delivery.next_us is None:
                 delivery.state, exhausted = DeliveryState.FAILED, n == schedule.MAX_ATTEMPTS
-        await self._store.record_attempt(delivery, attempt)
+        self._save(delivery, attempt)
         if delivery.state is DeliveryState.PENDING:
             self._queue.put(delivery)
         else:
@@ -252,12 +240,12 @@ class Dispatcher:
         )
         if attempt.ok and plan.duplicate:  # the receiver sees the same event twice
             again = await self._post(delivery, n, scheduled, Plan(labels=("duplicate",)), webhook)
-            await self._store.record_attempt(delivery, again)
+            self._save(delivery, again)
         held = self._faults.released_by(delivery)
         waiting = self._queue.get(held) if held is not None else None
         if waiting is not None:  # a reordered event goes right after this one
             waiting.next_us = self._clock.now_us(waiting.tenant)
-            await self._store.save_delivery(waiting)
+            self._save(waiting)
             self._queue.put(waiting)
 
     async def _post(self, delivery: Delivery, n: int, scheduled: int, plan: Plan, webhook: Webhook | None) -> Attempt:
@@ -266,6 +254,7 @@ class Dispatcher:
         stamp = real_us // MICROS - plan.stale_s
         headers = {
             "content-type": "application/json",
+            "user-agent": USER_AGENT,
             "webhook-id": delivery.id,
             "webhook-timestamp": str(stamp),
         }
@@ -301,40 +290,30 @@ class Dispatcher:
             latency_ms=0.0,
             faults=plan.labels,
         )
-        if not allowed(delivery.url, self.options.allow):
+        if not outbound.allowed(delivery.url, self.options.allow):
             return replace(base, error="blocked: not in this emulator's --webhook-allow list (never sent)")
         if plan.drop:
             return replace(base, error="dropped by a fault: never sent")
-        import httpx
-
+        tls = await self._tls() if delivery.url.startswith("https:") else None
         started = time.perf_counter()
         try:
-            status, text = await asyncio.wait_for(
-                self._send(delivery.url, headers, delivery.body), self.options.timeout
+            status, answer = await asyncio.wait_for(
+                outbound.post(delivery.url, headers, delivery.body, cap=self.options.max_response_bytes, tls=tls),
+                self.options.timeout,
             )
         except TimeoutError:
             error = f"no answer within {self.options.timeout:g} s"
             return replace(base, latency_ms=_ms(started), error=error)
-        except httpx.HTTPError as exc:
+        except (OSError, ValueError, EOFError, outbound.OutboundError) as exc:
             return replace(base, latency_ms=_ms(started), error=f"{type(exc).__name__}: {exc}")
+        text = answer[:1024].decode(errors="replace")
         return replace(base, status=status, latency_ms=_ms(started), response=text or None)
 
-    async def _send(self, url: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:
-        """POST, and read at most `max_response_bytes` of the answer."""
-        cap = self.options.max_response_bytes
-        if self._client is None:
-            import httpx
-
-            self._client = httpx.AsyncClient(
-                follow_redirects=False, trust_env=False, headers={"user-agent": USER_AGENT}
-            )
-        async with self._client.stream("POST", url, content=body, headers=headers) as response:
-            kept = bytearray()
-            async for chunk in response.aiter_raw():
-                kept += chunk[: cap - len(kept)]
-                if len(kept) >= cap:
-                    break
-            return response.status_code, kept[:1024].decode(errors="replace")
+    async def _tls(self) -> ssl.SSLContext:
+        """The TLS context of https deliveries, made (in a thread) for the first of them."""
+        if self._tls_context is None:
+            self._tls_context = await asyncio.to_thread(outbound.tls_context)
+        return self._tls_context
 
 
 def _ms(started: float) -> float:

@@ -143,6 +143,7 @@ class WebhookService:
         return webhook
 
     async def delete(self, tenant: str, webhook_id: str) -> None:
+        await self.dispatcher.flush()
         if not await self._store.delete_webhook(tenant, webhook_id):
             raise NotFound(f"Webhook {webhook_id} was not found.")
         self.dispatcher.wake()
@@ -218,11 +219,13 @@ class WebhookService:
 
     # -- seeing it -------------------------------------------------------------------------------
     async def deliveries(self, filters: dict[str, str], limit: int = 100) -> Deliveries:
+        await self.dispatcher.flush()  # attempts made are recorded a few at a time
         found = await self._store.list_deliveries(filters, limit)
         attempts = await self._store.attempts_of([d.id for d in found])
         return [(d, attempts[d.id]) for d in found]
 
     async def delivery(self, delivery_id: str) -> tuple[Delivery, Sequence[Attempt]]:
+        await self.dispatcher.flush()
         found = await self._store.get_delivery(delivery_id)
         if found is None:
             raise NotFound(f"Delivery {delivery_id} was not found.")
@@ -250,10 +253,12 @@ class WebhookService:
 
     async def counts(self) -> tuple[dict[str, int], dict[str, int]]:
         """Deliveries by state (every state, zeros too) and attempts by outcome, for metrics."""
+        await self.dispatcher.flush()
         states, outcomes = await self._store.counts()
         return {str(s): states.get(str(s), 0) for s in DeliveryState}, outcomes
 
     async def reset(self, tenant: str | None) -> None:
+        await self.dispatcher.flush()
         await self._store.reset(tenant)
         if tenant is None:
             self.faults.reset()

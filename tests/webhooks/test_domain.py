@@ -16,8 +16,8 @@ from emulator.errors import InvalidArgument
 from emulator.storage.sqlite import SqliteStore
 from emulator.storage.webhooks import WebhookStore
 from emulator.webhooks import events, schedule, wire
-from emulator.webhooks.delivery import allowed
 from emulator.webhooks.models import Delivery, Mode, WebhookOptions, WebhookState
+from emulator.webhooks.outbound import allowed
 from emulator.webhooks.service import WebhookService
 
 pytestmark = pytest.mark.anyio
