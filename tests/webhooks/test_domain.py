@@ -3,6 +3,7 @@ real SQLite database (queued deliveries and unannounced batches survive closing 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from emulator.clock import MICROS, VirtualClock
 from emulator.errors import InvalidArgument
 from emulator.storage.sqlite import SqliteStore
 from emulator.storage.webhooks import WebhookStore
-from emulator.webhooks import events, schedule, wire
+from emulator.webhooks import events, outbound, schedule, wire
 from emulator.webhooks.models import Delivery, Mode, WebhookOptions, WebhookState
 from emulator.webhooks.outbound import allowed
 from emulator.webhooks.service import WebhookService
@@ -201,3 +202,43 @@ def test_the_due_queue_gives_what_is_due_by_each_tenant_s_clock(
     expected = {d.id for d in latest.values() if d.next_us is not None and d.next_us <= now[d.tenant]}
     assert sorted(d.id for d in taken) == sorted(expected)  # each once
     assert all(due > now[tenant] for tenant, due in queue.next_due())
+
+
+async def _answering(answer: bytes) -> tuple[asyncio.Server, str, list[bytes]]:
+    """A raw TCP server on loopback that reads one request and sends `answer`."""
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(
+            next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")).split(b":")[1]
+        )
+        seen.append(head + await reader.readexactly(length))
+        writer.write(answer)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}/hook?x=1", seen
+
+
+async def test_outbound_posts_follow_no_redirect_and_read_a_capped_answer() -> None:
+    server, url, seen = await _answering(
+        b"HTTP/1.1 302 Found\r\nLocation: http://10.0.0.1/\r\nContent-Length: 0\r\n\r\n"
+    )
+    async with server:
+        status, body = await outbound.post(url, {"webhook-id": "msg_1"}, b'{"a":1}', cap=100, tls=None)
+    assert status == 302 and body == b""
+    request = seen[0]
+    assert request.startswith(b"POST /hook?x=1 HTTP/1.1\r\n") and b"\r\nwebhook-id: msg_1\r\n" in request
+    assert request.endswith(b'\r\n\r\n{"a":1}') and b"Connection: close" in request
+    big = b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n" + b"x" * 1_000_000
+    server, url, _ = await _answering(big)
+    async with server:
+        status, body = await outbound.post(url, {}, b"{}", cap=100, tls=None)
+    assert status == 200 and body == b"x" * 100
+    server, url, _ = await _answering(b"SSH-2.0-OpenSSH\r\n")
+    async with server:
+        with pytest.raises(outbound.OutboundError):
+            await outbound.post(url, {}, b"{}", cap=100, tls=None)
