@@ -34,8 +34,11 @@ def chromium_path() -> str | None:
     return next((p for p in map(shutil.which, ("chromium", "chromium-browser")) if p), None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped, not session-scoped: Playwright's sync API keeps an event loop running on this
+    thread while it is open, and any asyncio test that ran after it on the same xdist worker failed
+    with "Cannot run the event loop while another loop is running"."""
     sync_api = pytest.importorskip("playwright.sync_api", reason=f"playwright is not installed: {INSTALL}")
     path = chromium_path()
     if path is None:
