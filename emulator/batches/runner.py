@@ -313,17 +313,15 @@ class JobRunner:
             else:
                 digest = await asyncio.to_thread(sha256_hex, self._blobs.path(batch.output_blob))
             now = batch.end_us or self._clock.now_us(batch.tenant)
-            output = File(
-                id=batch.output_file_id,
-                tenant=batch.tenant,
+            output = File.made(
+                batch.output_file_id,
+                batch.tenant,
                 display_name=batch.output_file_id,
                 mime_type=OUTPUT_MIME_TYPE,
                 size_bytes=batch.output_offset,
                 sha256_hex=digest,
-                state=FileState.ACTIVE,
                 source=FileSource.GENERATED,
-                create_us=now,
-                update_us=now,
+                now_us=now,
                 expire_us=now + (quirks.output_age_limit_us(batch) or self._retention_us),
                 blob=batch.output_blob,
             )

@@ -74,6 +74,38 @@ class File:
     expire_us: int
     blob: str
 
+    @classmethod
+    def made(
+        cls,
+        file_id: str,
+        tenant: str,
+        *,
+        display_name: str | None,
+        mime_type: str,
+        size_bytes: int,
+        sha256_hex: str,
+        source: FileSource,
+        now_us: int,
+        expire_us: int,
+        blob: str,
+    ) -> File:
+        """A file whose bytes are all stored: ACTIVE, created and updated at `now_us`."""
+        state = FileState.ACTIVE
+        return cls(
+            file_id,
+            tenant,
+            display_name,
+            mime_type,
+            size_bytes,
+            sha256_hex,
+            state,
+            source,
+            now_us,
+            now_us,
+            expire_us,
+            blob,
+        )
+
     @property
     def name(self) -> str:
         return f"files/{self.id}"

@@ -23,7 +23,6 @@ from emulator.errors import AlreadyExists, InvalidArgument, ResourceExhausted, f
 from emulator.files.models import (
     File,
     FileSource,
-    FileState,
     UploadNotFound,
     UploadProgress,
     UploadRejected,
@@ -256,17 +255,15 @@ class FilesService:
             self._blobs.truncate(session.blob, session.received_bytes)
         digest = await self._blobs.digest(session.blob, session.received_bytes)
         now = self._clock.now_us(session.tenant)
-        file = File(
-            id=session.file_id,
-            tenant=session.tenant,
+        file = File.made(
+            session.file_id,
+            session.tenant,
             display_name=session.display_name,
             mime_type=session.mime_type,
             size_bytes=session.received_bytes,
             sha256_hex=digest,
-            state=FileState.ACTIVE,
             source=FileSource.UPLOADED,
-            create_us=now,
-            update_us=now,
+            now_us=now,
             expire_us=now + round(self._settings.file_retention * MICROS),
             blob=session.blob,
         )
