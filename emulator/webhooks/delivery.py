@@ -35,6 +35,7 @@ PER_HOST = 4
 SAVE_EVERY = 0.05  # real seconds an attempt's record may wait to be written with others
 SAVE_BATCH = 64
 RECHECK = 0.5  # real seconds
+SCAN = 256  # due deliveries looked at per round, at most
 USER_AGENT = "gemini-batch-emulator-webhooks"
 KeySource = Callable[[], Awaitable[signing.RsaKey]]
 
@@ -111,19 +112,23 @@ class Dispatcher:
                 pass
 
     def _start_due(self) -> tuple[int, float | None]:
-        """Start every due attempt there is room for. Returns how many started, and the real seconds
-        until the next one is due (at most `RECHECK` while one waits for a manual clock: moving
-        it wakes the dispatcher, and this is the net under any move that does not)."""
+        """Start every due attempt there is room for (at most `concurrency` in flight, `PER_HOST` per
+        host). Returns how many started, and the real seconds until the loop should look again:
+        until the next delivery not yet due is due (at most `RECHECK` while one waits for a manual
+        clock: moving it wakes the dispatcher, and this is the net under any move that does not).
+        Deliveries due but waiting for room need no timer: an attempt ending wakes the loop."""
         started = 0
         room = self.options.concurrency - len(self._in_flight)
+        unscanned = False
         if room > 0:
             later = []
-            for delivery in self._queue.take_due(self._clock.now_us, limit=4 * self.options.concurrency):
+            taken = self._queue.take_due(self._clock.now_us, limit=SCAN)
+            for delivery in taken:
                 host = outbound.netloc(delivery.url)
                 if delivery.id in self._in_flight:
                     continue  # put back by its attempt when it ends
                 if started >= room or self._hosts[host] >= PER_HOST:
-                    later.append(delivery)  # started when an attempt in flight ends (it wakes the loop)
+                    later.append(delivery)
                     continue
                 self._in_flight.add(delivery.id)
                 self._hosts[host] += 1
@@ -131,10 +136,12 @@ class Dispatcher:
                 self._start(self._attempt(delivery, host), f"webhook {delivery.id}")
             for delivery in later:
                 self._queue.put(delivery)
-        wait: float | None = None
+            unscanned = len(taken) == SCAN and started < room  # more may be due, for hosts with room
+        wait: float | None = 0.01 if unscanned else None
         for tenant, due in self._queue.next_due():
             seconds = self._clock.real_seconds_until(due, tenant)
-            wait = min(wait if wait is not None else RECHECK, seconds)
+            if seconds > 0:
+                wait = min(wait if wait is not None else RECHECK, seconds)
         return started, wait
 
     # -- recording: attempts are written a few at a time ----------------------------------------
