@@ -35,7 +35,6 @@ PER_HOST = 4
 SAVE_EVERY = 0.05  # real seconds an attempt's record may wait to be written with others
 SAVE_BATCH = 64
 RECHECK = 0.5  # real seconds
-SCAN = 256  # due deliveries looked at per round, at most
 USER_AGENT = "gemini-batch-emulator-webhooks"
 KeySource = Callable[[], Awaitable[signing.RsaKey]]
 
@@ -117,32 +116,25 @@ class Dispatcher:
         until the next delivery not yet due is due (at most `RECHECK` while one waits for a manual
         clock: moving it wakes the dispatcher, and this is the net under any move that does not).
         Deliveries due but waiting for room need no timer: an attempt ending wakes the loop."""
-        started = 0
         room = self.options.concurrency - len(self._in_flight)
-        unscanned = False
+        started = 0
         if room > 0:
-            later = []
-            taken = self._queue.take_due(self._clock.now_us, limit=SCAN)
-            for delivery in taken:
-                host = outbound.netloc(delivery.url)
+            for delivery in self._queue.take_due(self._clock.now_us, self._room, limit=room):
                 if delivery.id in self._in_flight:
                     continue  # put back by its attempt when it ends
-                if started >= room or self._hosts[host] >= PER_HOST:
-                    later.append(delivery)
-                    continue
                 self._in_flight.add(delivery.id)
-                self._hosts[host] += 1
+                self._hosts[delivery.host] += 1
                 started += 1
-                self._start(self._attempt(delivery, host), f"webhook {delivery.id}")
-            for delivery in later:
-                self._queue.put(delivery)
-            unscanned = len(taken) == SCAN and started < room  # more may be due, for hosts with room
-        wait: float | None = 0.01 if unscanned else None
-        for tenant, due in self._queue.next_due():
+                self._start(self._attempt(delivery, delivery.host), f"webhook {delivery.id}")
+        wait: float | None = None
+        for tenant, _, due in self._queue.next_due():
             seconds = self._clock.real_seconds_until(due, tenant)
-            if seconds > 0:
+            if seconds > 0:  # one due now waits for room: an attempt ending wakes the loop
                 wait = min(wait if wait is not None else RECHECK, seconds)
         return started, wait
+
+    def _room(self, host: str) -> int:
+        return PER_HOST - self._hosts[host]
 
     # -- recording: attempts are written a few at a time ----------------------------------------
     def _save(self, delivery: Delivery, attempt: Attempt | None = None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class WebhookState(StrEnum):
@@ -101,6 +102,14 @@ class Delivery:
     last_status: int | None = None
     last_error: str | None = None
     seq: int = 0
+
+    @property
+    def host(self) -> str:
+        """The `host:port` it goes to (the unit of the per-host limit of attempts in flight)."""
+        try:
+            return urlsplit(self.url).netloc
+        except ValueError:
+            return self.url
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,14 +49,6 @@ def allowed(url: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
-def netloc(url: str) -> str:
-    """The `host:port` part of a URL (the unit of per-host concurrency)."""
-    try:
-        return urlsplit(url).netloc
-    except ValueError:
-        return url
-
-
 def _loopback(host: str) -> bool:
     if host == "localhost":
         return True

@@ -44,14 +44,16 @@ def _short(seconds: int) -> str:
 
 
 class DueQueue:
-    """Pending deliveries by when they are due: one heap per tenant, since each tenant's emulated
-    clock is its own. A delivery has at most one live entry (`_scheduled`: its due time); entries
-    left behind by a removal or a new due time are skipped when they come up."""
+    """Pending deliveries by when they are due: one heap per tenant and receiver host, since each
+    tenant's emulated clock is its own and each host has its own limit of attempts in flight (a
+    host at its limit is passed over without looking at its deliveries). A delivery has at most one
+    live entry (`_scheduled`: its due time); entries left behind by a removal or a new due time are
+    skipped when they come up."""
 
     def __init__(self) -> None:
         self._items: dict[str, Delivery] = {}
         self._scheduled: dict[str, int] = {}
-        self._heaps: dict[str, list[tuple[int, int, str]]] = {}
+        self._heaps: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
         self._order = itertools.count()
 
     def __len__(self) -> int:
@@ -67,7 +69,7 @@ class DueQueue:
             self._scheduled.pop(delivery.id, None)
         elif self._scheduled.get(delivery.id) != delivery.next_us:
             self._scheduled[delivery.id] = delivery.next_us
-            heap = self._heaps.setdefault(delivery.tenant, [])
+            heap = self._heaps.setdefault((delivery.tenant, delivery.host), [])
             heapq.heappush(heap, (delivery.next_us, next(self._order), delivery.id))
 
     def remove(self, delivery_id: str) -> None:
@@ -77,25 +79,33 @@ class DueQueue:
     def _live(self, entry: tuple[int, int, str]) -> bool:
         return self._scheduled.get(entry[2]) == entry[0]
 
-    def take_due(self, now_us: Callable[[str], int], limit: int) -> list[Delivery]:
-        """Up to `limit` deliveries due by their tenant's time, soonest first within a tenant, taken
-        off the heaps (`put` them back to schedule them again)."""
+    def take_due(self, now_us: Callable[[str], int], room: Callable[[str], int], limit: int) -> list[Delivery]:
+        """Up to `limit` deliveries due by their tenant's time, and up to `room(host)` per host,
+        soonest first within a tenant and host, taken off the heaps (`put` schedules one again)."""
         taken: list[Delivery] = []
-        for tenant, heap in self._heaps.items():
+        per_host: dict[str, int] = {}
+        for (tenant, host), heap in self._heaps.items():
+            free = room(host) - per_host.get(host, 0)
+            if free <= 0 or not heap:
+                continue
             now = now_us(tenant)
-            while heap and heap[0][0] <= now and len(taken) < limit:
+            while heap and heap[0][0] <= now and free > 0 and len(taken) < limit:
                 entry = heapq.heappop(heap)
                 if self._live(entry):
                     del self._scheduled[entry[2]]
                     taken.append(self._items[entry[2]])
+                    free -= 1
+                    per_host[host] = per_host.get(host, 0) + 1
         return taken
 
-    def next_due(self) -> list[tuple[str, int]]:
-        """(tenant, emulated µs) of each tenant's soonest delivery."""
+    def next_due(self) -> list[tuple[str, str, int]]:
+        """(tenant, host, emulated µs) of the soonest delivery of each tenant and host."""
         soonest = []
-        for tenant, heap in self._heaps.items():
+        for (tenant, host), heap in list(self._heaps.items()):
             while heap and not self._live(heap[0]):
                 heapq.heappop(heap)
             if heap:
-                soonest.append((tenant, heap[0][0]))
+                soonest.append((tenant, host, heap[0][0]))
+            else:
+                del self._heaps[(tenant, host)]
         return soonest

@@ -198,10 +198,15 @@ def test_the_due_queue_gives_what_is_due_by_each_tenant_s_clock(
         queue.remove(f"msg_{n}")
         latest.pop(f"msg_{n}", None)
     now = {"a": now_a, "b": now_b}
-    taken = queue.take_due(now.__getitem__, limit=100)
+    taken = queue.take_due(now.__getitem__, lambda host: 100, limit=100)
     expected = {d.id for d in latest.values() if d.next_us is not None and d.next_us <= now[d.tenant]}
     assert sorted(d.id for d in taken) == sorted(expected)  # each once
-    assert all(due > now[tenant] for tenant, due in queue.next_due())
+    assert all(due > now[tenant] for tenant, _, due in queue.next_due())
+    for d in taken:
+        queue.put(d)  # scheduled again (its next_us unchanged)
+    one_each = queue.take_due(now.__getitem__, lambda host: 1, limit=100)
+    assert len({d.host for d in one_each}) == len(one_each)  # the per-host room holds across tenants
+    assert {d.host for d in one_each} == {d.host for d in taken}
 
 
 async def _answering(answer: bytes) -> tuple[asyncio.Server, str, list[bytes]]:
