@@ -88,10 +88,11 @@ def json_format_accepts(body: dict[str, Any]) -> bool:
 
 def diverges(value: Any, message: schema.Message) -> bool:
     """Where json_format is laxer than Google's front end: `[]` or `""` for a singular message field
-    (it reads them as an empty message), and `null` inside arrays (refused by json_format, skipped by
-    Google's front end and the walker). Bodies with these are left out of the comparison."""
+    (it reads them as an empty message, in a repeated field's elements too), and `null` inside arrays
+    (refused by json_format, skipped by Google's front end and the walker). Bodies with these are left
+    out of the comparison."""
     if isinstance(value, list):
-        return any(item is None or diverges(item, message) for item in value)
+        return any(item is None or isinstance(item, list) or item == "" or diverges(item, message) for item in value)
     if not isinstance(value, dict):
         return False
     for key, item in value.items():
