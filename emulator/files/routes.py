@@ -12,7 +12,7 @@ from emulator.errors import ApiError
 from emulator.files import wire
 from emulator.files.simple_upload import UPLOAD_TYPES, simple_upload
 from emulator.links import Links
-from emulator.paging import encode_token, page_params
+from emulator.paging import page_params
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 10
@@ -68,10 +68,7 @@ async def list_files(request: Request) -> Response:
     size, token = page_params(request.query_params, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
     page = await emulator_of(request).files.list(tenant_of(request), size, token)
     links = _links(request)
-    body: dict[str, object] = {"files": [wire.file_to_wire(f, links) for f in page.items]} if page.items else {}
-    if page.next_position is not None:
-        body["nextPageToken"] = encode_token(page.next_position)
-    return JSONResponse(body)
+    return JSONResponse(page.to_wire("files", lambda f: wire.file_to_wire(f, links)))
 
 
 async def delete_file(request: Request) -> Response:

@@ -16,7 +16,7 @@ from emulator.asgi.requests import JSONResponse, emulator_of, read_json, tenant_
 from emulator.asgi.routing import api_route, control_route
 from emulator.clock import rfc3339
 from emulator.errors import InvalidArgument
-from emulator.paging import encode_token, page_params
+from emulator.paging import page_params
 from emulator.webhooks import wire
 from emulator.webhooks.models import Attempt, Delivery
 from emulator.webhooks.service import WebhookService
@@ -47,10 +47,7 @@ async def list_webhooks(request: Request) -> Response:
     size, token = page_params(request.query_params, default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
     page = await _service(request).list(tenant_of(request), size, token)
     now = _now(request)
-    body: dict[str, Any] = {"webhooks": [wire.webhook_to_wire(w, now) for w in page.items]} if page.items else {}
-    if page.next_position is not None:
-        body["next_page_token"] = encode_token(page.next_position)
-    return JSONResponse(body)
+    return JSONResponse(page.to_wire("webhooks", lambda w: wire.webhook_to_wire(w, now), token_field="next_page_token"))
 
 
 async def get_webhook(request: Request) -> Response:
