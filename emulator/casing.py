@@ -50,6 +50,13 @@ def camelize(value: Any) -> Any:
     return value
 
 
+def add_present(out: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """`out`, with each of `fields` added whose value is not empty (None, "", 0, [] or {}): the wire
+    leaves an optional field out rather than send it empty."""
+    out.update((name, value) for name, value in fields.items() if value)
+    return out
+
+
 def pick(obj: dict[str, Any], camel: str, default: Any = None) -> Any:
     """`obj[camel]`, or its snake_case spelling: for objects not camelized as a whole."""
     if camel in obj:

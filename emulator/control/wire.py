@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from emulator.batches.models import BatchState
+from emulator.casing import add_present
 from emulator.clock import parse_time, rfc3339
 from emulator.control.models import LATEST_US, MAX_ADVANCE_SECONDS, MODE_NEEDS_KEY, ClockChange, ClockView, JournalQuery
 from emulator.errors import InvalidArgument
@@ -113,7 +114,7 @@ def journal_query(query: Mapping[str, str]) -> JournalQuery:
 
 
 def _entry(entry: JournalEntry) -> dict[str, Any]:
-    out = {
+    out: dict[str, Any] = {
         "seq": entry.seq,
         "time": rfc3339(entry.time_us),
         "wallTime": rfc3339(entry.wall_us),
@@ -124,13 +125,7 @@ def _entry(entry: JournalEntry) -> dict[str, Any]:
         "apiKey": entry.tenant,
         "durationMs": entry.duration_ms,
     }
-    if entry.resource:
-        out["resource"] = entry.resource
-    if entry.fault:
-        out["fault"] = entry.fault
-    if entry.warnings:
-        out["warnings"] = list(entry.warnings)
-    return out
+    return add_present(out, resource=entry.resource, fault=entry.fault, warnings=list(entry.warnings))
 
 
 def journal_to_wire(entries: Iterable[JournalEntry]) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+from emulator.casing import add_present
+
 
 class WebhookState(StrEnum):
     ENABLED = "enabled"
@@ -148,13 +150,7 @@ class Attempt:
             "status": self.status,
             "latencyMs": round(self.latency_ms, 3),
         }
-        if self.error:
-            out["error"] = self.error
-        if self.response:
-            out["response"] = self.response
-        if self.faults:
-            out["faults"] = list(self.faults)
-        return out
+        return add_present(out, error=self.error, response=self.response, faults=list(self.faults))
 
 
 @dataclass(frozen=True, slots=True)
