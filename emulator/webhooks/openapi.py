@@ -63,6 +63,12 @@ def _control(summary: str, *params: dict[str, Any]) -> dict[str, Any]:
     return {"summary": summary, "parameters": list(params), "responses": {"200": _json({"type": "object"}), **_ERRORS}}
 
 
+def _rotate(summary: str) -> dict[str, Any]:
+    """rotateSigningSecret, which answers at two paths: the new secret for a revocation behaviour."""
+    secret = {"type": "object", "properties": {"secret": {"type": "string"}}}
+    return _op(summary, secret, _ID, body={"type": "object", "properties": {"revocation_behavior": {"type": "string"}}})
+
+
 def _query(name: str) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
 
@@ -85,21 +91,9 @@ def webhook_paths() -> dict[str, Any]:
             "delete": _op("webhooks.delete", empty, _ID),
         },
         "/{version}/webhooks/{webhook_id}:ping": {"post": _op("webhooks.ping", empty, _ID)},
-        "/{version}/webhooks/{webhook_id}:rotateSigningSecret": {
-            "post": _op(
-                "webhooks.rotateSigningSecret",
-                {"type": "object", "properties": {"secret": {"type": "string"}}},
-                _ID,
-                body={"type": "object", "properties": {"revocation_behavior": {"type": "string"}}},
-            )
-        },
+        "/{version}/webhooks/{webhook_id}:rotateSigningSecret": {"post": _rotate("webhooks.rotateSigningSecret")},
         "/{version}/webhooks/{webhook_id}/rotate_secret": {
-            "post": _op(
-                "webhooks.rotateSigningSecret (the guide's REST form)",
-                {"type": "object", "properties": {"secret": {"type": "string"}}},
-                _ID,
-                body={"type": "object", "properties": {"revocation_behavior": {"type": "string"}}},
-            )
+            "post": _rotate("webhooks.rotateSigningSecret (the guide's REST form)")
         },
         "/.well-known/jwks.json": {
             "get": {
