@@ -62,6 +62,15 @@ class Code(Enum):
         return by_status.get(status, cls.INTERNAL if status >= 500 else cls.INVALID_ARGUMENT)
 
 
+# Google's own messages for an error that says nothing more specific, the same on every surface
+# (an unavailable service words it differently for a batch line and a model call).
+GOOGLE_MESSAGES = {
+    Code.INTERNAL: "Internal error encountered.",
+    Code.RESOURCE_EXHAUSTED: "Resource has been exhausted (e.g. check quota).",
+    Code.DEADLINE_EXCEEDED: "Deadline expired before operation could complete.",
+}
+
+
 class ApiError(Exception):
     """An error the client should see. Subclasses fix the canonical code."""
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from emulator.errors import Code
+from emulator.errors import GOOGLE_MESSAGES, Code
 from emulator.responder.tokens import content_tokens
 
 _MESSAGES = {
-    Code.INTERNAL: "Internal error encountered.",
+    **GOOGLE_MESSAGES,
     Code.UNAVAILABLE: "The service is currently unavailable.",
-    Code.RESOURCE_EXHAUSTED: "Resource has been exhausted (e.g. check quota).",
-    Code.DEADLINE_EXCEEDED: "Deadline expired before operation could complete.",
     Code.INVALID_ARGUMENT: "Request contains an invalid argument.",
 }
 _CATEGORIES = (

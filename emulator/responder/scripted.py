@@ -40,7 +40,7 @@ from typing import Any
 
 import orjson
 
-from emulator.errors import ApiError, Code, InvalidArgument
+from emulator.errors import GOOGLE_MESSAGES, ApiError, Code, InvalidArgument
 from emulator.responder import RequestInfo, Responder
 from emulator.responder.default import DefaultResponder
 from emulator.responder.prompt import system_text, texts_of, user_text
@@ -48,12 +48,7 @@ from emulator.responder.prompt import system_text, texts_of, user_text
 _MATCH_FIELDS = frozenset({"key", "model", "text", "system", "tools"})
 _ANSWERS = ("text", "response", "embedding", "error")
 _RULE_FIELDS = frozenset({"match", "description", *_ANSWERS})
-_DEFAULT_MESSAGES = {
-    Code.RESOURCE_EXHAUSTED: "Resource has been exhausted (e.g. check quota).",
-    Code.INTERNAL: "Internal error encountered.",
-    Code.UNAVAILABLE: "The model is overloaded. Please try again later.",
-    Code.DEADLINE_EXCEEDED: "Deadline expired before operation could complete.",
-}
+_DEFAULT_MESSAGES = {**GOOGLE_MESSAGES, Code.UNAVAILABLE: "The model is overloaded. Please try again later."}
 
 
 @dataclass(frozen=True, slots=True)
