@@ -2,8 +2,8 @@
 
 The routes are mounted with Starlette's `Mount`: the API under each version (and `/upload`,
 `/download`), the control plane under `/_emulator`. The Files, Batches and control-plane routes are
-imported with the app; the synchronous model endpoints, the OpenAI-compatible surface and the
-dashboard are `LazyMount`s, imported by the first request under their prefix, so that start-up does
+imported with the app; the synchronous model endpoints, the OpenAI-compatible surface, webhooks and
+the dashboard are `LazyMount`s, imported by the first request under their prefix, so that start-up does
 not pay for surfaces a run may never use.
 """
 
@@ -29,8 +29,6 @@ from emulator.control.routes import routes as admin_routes
 from emulator.emulator import Emulator
 from emulator.errors import ApiError, Cancelled, Code, Internal, NotFound
 from emulator.files.routes import routes as file_routes
-from emulator.webhooks.routes import jwks_routes
-from emulator.webhooks.routes import routes as webhook_routes
 
 log = logging.getLogger("emulator.app")
 
@@ -63,7 +61,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def _routes() -> list[BaseRoute]:
     """Every route; within a mount they are tried in this order (the first full match wins)."""
-    api = [*file_routes, *batch_routes, *webhook_routes]
+    api = [*file_routes, *batch_routes]
 
     def under(prefix: str) -> list[BaseRoute]:
         return [route for route in api if isinstance(route, ApiRoute) and route.prefix == prefix]
@@ -72,6 +70,7 @@ def _routes() -> list[BaseRoute]:
         *version_mounts(
             [
                 *under(""),
+                LazyMount("emulator.webhooks.routes:routes", prefixes=("/webhooks",)),
                 LazyMount("emulator.generation.routes:routes", prefixes=("/models",)),
                 LazyMount("emulator.openai.routes:routes", prefixes=("/openai/",)),
             ]
@@ -79,7 +78,7 @@ def _routes() -> list[BaseRoute]:
         prefix_mount("/upload", under("/upload")),
         prefix_mount("/download", under("/download")),
         Mount("/_emulator", routes=[*admin_routes, LazyMount("emulator.ui.routes:routes", prefixes=("/ui",))]),
-        *jwks_routes,
+        LazyMount("emulator.webhooks.routes:jwks_routes", paths=("/.well-known/jwks.json",)),
         LazyMount("emulator.ui.routes:root_routes", paths=("/",)),
         LazyMount("emulator.control.discovery:routes", paths=("/$discovery/rest",)),
     ]

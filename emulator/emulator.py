@@ -30,12 +30,13 @@ from emulator.responder.registry import build_responder
 from emulator.storage.blobs import BlobStore
 from emulator.storage.port import Store
 from emulator.storage.sqlite import SqliteStore
-from emulator.storage.webhooks import WebhookStore
-from emulator.webhooks.service import WebhookService, options_from
+from emulator.storage.webhook_tables import prepare as prepare_webhooks
 
 if TYPE_CHECKING:
+    from emulator.batches.models import Batch
     from emulator.openai.service import OpenAIService
     from emulator.validation.validator import Validator
+    from emulator.webhooks.service import WebhookService
 
 DATABASE_FILE = "emulator.sqlite3"
 
@@ -80,16 +81,10 @@ class Emulator:
         )
         self.files = FilesService(store, blobs, self.clock, self.settings)
         self.batches = BatchesService(store, blobs, self.clock, self.runner, self.faults, self.settings, self.quotas)
-        self.webhooks = WebhookService(
-            await WebhookStore.open(sqlite),
-            store,
-            self.clock,
-            self.settings.seed,
-            options_from(self.settings),
-            fault_rules=lambda: self.faults.policy.webhook,
-            fault_count=self.faults.count,
-        )
-        self.runner.on_finished = self.webhooks.batch_finished
+        self._sqlite, self._started_with = sqlite, self.settings
+        self._webhooks: WebhookService | None = None
+        self._deliveries: asyncio.Task[None] | None = None
+        self.runner.on_finished = self._batch_finished
         self.control = ControlService(
             settings=self.settings,
             data_dir=data_dir,
@@ -102,26 +97,53 @@ class Emulator:
             files=self.files,
             batches=self.batches,
             runner=self.runner,
-            webhooks=self.webhooks,
+            webhooks=lambda: self._webhooks,
             publish=self._use,
         )
         task = asyncio.create_task(self.runner.run_forever(), name="gemini-emulator-runner")
-        await self.webhooks.start()  # events of batches that ended just before a stop, then the queue
-        deliveries = asyncio.create_task(self.webhooks.dispatcher.run_forever(), name="gemini-emulator-webhooks")
+        if await prepare_webhooks(sqlite):  # else the webhook service is made on first use
+            await self.webhooks.start()  # events of batches that ended just before a stop, then the queue
         try:
             if self.settings.seed_file is not None:
                 await self.control.load_seed_file(self.settings.seed_file)
             yield self
         finally:
-            for running in (deliveries, task):
-                running.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await running
-            await self.webhooks.dispatcher.close()
+            for running in (self._deliveries, task):
+                if running is not None:
+                    running.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await running
+            if self._webhooks is not None:
+                await self._webhooks.dispatcher.close()
             await self.runner.close()
             await store.close()
             if temp is not None:
                 shutil.rmtree(temp, ignore_errors=True)
+
+    @property
+    def webhooks(self) -> WebhookService:
+        """The webhook service, with its dispatcher running: made at start-up when the webhook tables
+        hold anything to resume, else on first use (a webhook created, a batch finished, a look at
+        the deliveries), its modules imported then. Exists only while running."""
+        if self._webhooks is None:
+            from emulator.storage.webhooks import WebhookStore
+            from emulator.webhooks.service import WebhookService, options_from
+
+            self._webhooks = WebhookService(
+                WebhookStore(self._sqlite),  # its tables were made at start-up
+                self.store,
+                self.clock,
+                self.settings.seed,
+                options_from(self._started_with),
+                fault_rules=lambda: self.faults.policy.webhook,
+                fault_count=self.faults.count,
+            )
+            run = self._webhooks.dispatcher.run_forever()
+            self._deliveries = asyncio.create_task(run, name="gemini-emulator-webhooks")
+        return self._webhooks
+
+    async def _batch_finished(self, batch: Batch) -> None:
+        await self.webhooks.batch_finished(batch)
 
     @functools.cached_property
     def openai(self) -> OpenAIService:

@@ -25,7 +25,6 @@ from emulator.errors import ApiError, Code
 from emulator.faults.rules import HttpFault
 from emulator.observability.logs import note_operation
 from emulator.quotas import QuotaBook
-from emulator.quotas.tokens import call_tokens
 
 ErrorRenderer = Callable[[ApiError], Response]
 _RESOURCE_PARAMS = {"batch_id": "batches/", "file_id": "files/", "model": "models/"}
@@ -120,6 +119,8 @@ _COUNTED = frozenset(
 async def _admitted(quotas: QuotaBook, tenant: str, scope: Scope, receive: Receive, clock: VirtualClock) -> Receive:
     """Read the body, admit the call under the key's quotas of its model (or raise the real 429), and
     hand the endpoint the body again."""
+    from emulator.quotas.tokens import call_tokens  # only with quotas on: not at start-up
+
     chunks: list[bytes] = []
     message: Message = {"type": "http.request", "more_body": True}
     while message["type"] == "http.request" and message.get("more_body", False):

@@ -25,7 +25,6 @@ from emulator.files.models import file_id_from_name
 from emulator.ids import derive_rng, resource_id
 from emulator.paging import Page, paginate
 from emulator.quotas import Held, ModelUsage, QuotaBook, holds_tokens
-from emulator.quotas.tokens import file_tokens
 from emulator.storage.blobs import BlobStore
 from emulator.storage.port import Store
 
@@ -111,6 +110,8 @@ class BatchesService:
             source = input_file or "inputConfig.requests"
             raise InvalidArgument(f"The batch has no requests: {source} is empty.")
         if self.quotas.enabled:
+            from emulator.quotas.tokens import file_tokens  # only with quotas on: not at start-up
+
             tokens = await asyncio.to_thread(file_tokens, self._blobs.path(input_blob))
             try:
                 self.quotas.admit_batch(
@@ -158,6 +159,8 @@ class BatchesService:
     async def holding(self, tenant: str | None = None) -> list[Held]:
         """The batches holding enqueued tokens (one key's, or everyone's): the unfinished ones, and the
         ended ones the `enqueued-tokens-linger` quirk keeps; each one's tokens are worked out once."""
+        from emulator.quotas.tokens import file_tokens  # only with quotas on or asked: not at start-up
+
         if any(rule.name is QuirkName.ENQUEUED_TOKENS_LINGER for rule in self._faults.policy.quirk):
             batches = await self._store.all_batches(tenant)
         else:

@@ -14,13 +14,12 @@ from starlette.routing import Route
 from emulator import __version__
 from emulator.asgi.query import Kind, Param, Query
 from emulator.asgi.requests import JSONResponse, emulator_of, read_json
-from emulator.asgi.routing import Endpoint, control_route
+from emulator.asgi.routing import Endpoint, LazyMount, control_route
 from emulator.batches.wire import batch_to_operation
 from emulator.control import wire
 from emulator.control.service import ControlService
 from emulator.observability.metrics import metrics
 from emulator.quotas import wire as quota_wire
-from emulator.webhooks.routes import control_routes as webhook_routes
 
 
 def _control(request: Request) -> ControlService:
@@ -207,5 +206,5 @@ routes = [
     _route("/quotas", reset_quotas, "DELETE", query=_KEYED),
     _route("/openapi.json", openapi, "GET"),
     _route("/metrics", metrics, "GET"),
-    *webhook_routes,  # /webhooks/deliveries, ...: docs/webhooks.md
+    LazyMount("emulator.webhooks.routes:control_routes", prefixes=("/webhooks/",)),  # docs/webhooks.md
 ]

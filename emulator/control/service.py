@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator import __version__
 from emulator.batches.models import BatchState, BatchView
@@ -22,7 +22,6 @@ from emulator.config import LIVE, PER_KEY, ConfigError, Settings, live_view, sce
 from emulator.control.models import LATEST_US, MODE_NEEDS_KEY, ClockChange, ClockView, JournalQuery
 from emulator.errors import InvalidArgument, NotFound
 from emulator.faults.book import FaultBook, error_rate_rule
-from emulator.faults.parsing import parse_faults
 from emulator.faults.rules import FaultPolicy, Span
 from emulator.files.service import FilesService
 from emulator.ids import tenant_for_key
@@ -32,7 +31,9 @@ from emulator.quotas.wire import QuotaChange
 from emulator.responder import Responder
 from emulator.storage.blobs import BlobStore
 from emulator.storage.port import Store
-from emulator.webhooks.service import WebhookService
+
+if TYPE_CHECKING:
+    from emulator.webhooks.service import WebhookService
 
 CLOCK_KEY = "clock"
 
@@ -79,7 +80,7 @@ class ControlService:
     files: FilesService
     batches: BatchesService
     runner: JobRunner
-    webhooks: WebhookService
+    webhooks: Callable[[], WebhookService | None]  # the webhook service, if made yet
     publish: Callable[[Settings], None]
 
     async def health(self) -> dict[str, str]:
@@ -114,7 +115,8 @@ class ControlService:
             )
         self.clock.reset(tenant)
         await save_clock(self.store, self.clock)
-        await self.webhooks.reset(tenant)
+        if (webhooks := self.webhooks()) is not None:  # else there is none to forget
+            await webhooks.reset(tenant)
         self.runner.wake()
 
     # -- the clock ------------------------------------------------------------------------------
@@ -141,7 +143,8 @@ class ControlService:
             self.clock.set(change.to_us, tenant)
         await save_clock(self.store, self.clock)
         await self.runner.settle()
-        self.webhooks.dispatcher.wake()  # deliveries (and retries) due by the new time go now
+        if (webhooks := self.webhooks()) is not None:
+            webhooks.dispatcher.wake()  # deliveries (and retries) due by the new time go now
         return await self.clock_view(tenant)
 
     # -- batches --------------------------------------------------------------------------------
@@ -175,6 +178,7 @@ class ControlService:
     async def add_faults(self, tables: dict[str, Any]) -> tuple[FaultPolicy, FaultPolicy]:
         """Add rules (`{"http": [...], "job": [...], ...}`; a rule with `apiKey` is that key's only);
         returns the rules added and all the rules now active."""
+        from emulator.faults.parsing import parse_faults  # the parsers load only when rules are given
 
         def with_id(kind: str, rule: Any) -> Any:  # not a table: left for parse_faults to refuse
             return dict(rule, id=rule.get("id") or self.faults.new_rule_id(kind)) if isinstance(rule, dict) else rule

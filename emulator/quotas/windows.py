@@ -4,13 +4,24 @@ Google's page says the per-day quotas reset)."""
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 MICROS = 1_000_000
 MINUTE_US = 60 * MICROS
 DAY_US = 86_400 * MICROS
-PACIFIC = ZoneInfo("America/Los_Angeles")
+
+
+@functools.cache
+def pacific() -> ZoneInfo:
+    """Google's quota day's time zone (zoneinfo is imported on the first day window: not at start-up)."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("America/Los_Angeles")
 
 
 def bounds(window: str, now_us: int) -> tuple[int, int]:
@@ -19,9 +30,10 @@ def bounds(window: str, now_us: int) -> tuple[int, int]:
         start = now_us - now_us % MINUTE_US
         return start, start + MINUTE_US
     try:
-        local = datetime.datetime.fromtimestamp(now_us / MICROS, PACIFIC)
+        zone = pacific()
+        local = datetime.datetime.fromtimestamp(now_us / MICROS, zone)
         midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        following = (midnight.replace(tzinfo=None) + datetime.timedelta(days=1)).replace(tzinfo=PACIFIC)
+        following = (midnight.replace(tzinfo=None) + datetime.timedelta(days=1)).replace(tzinfo=zone)
     except (ValueError, OverflowError, OSError):  # a clock outside the calendar (years < 1 or > 9999)
         start = now_us - now_us % DAY_US
         return start, start + DAY_US

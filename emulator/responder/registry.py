@@ -10,7 +10,6 @@ from typing import Any
 from emulator.config import ConfigError, Settings
 from emulator.errors import ApiError
 from emulator.responder import Responder
-from emulator.responder.custom import HookResponder
 from emulator.responder.default import DefaultResponder
 from emulator.responder.scripted import ScriptedResponder, load_rules
 
@@ -64,5 +63,7 @@ def _load_custom(spec: str, default: DefaultResponder) -> Responder:
         responder: Responder = target
         return responder
     if callable(target):
+        from emulator.responder.custom import HookResponder  # only for a hook: not at start-up
+
         return HookResponder(target, default)
     raise ConfigError(f"responder: {spec!r} is neither a responder nor a callable.")

@@ -2,8 +2,7 @@
 have had their events queued. They live in the emulator's one SQLite database, on its connection
 and under its lock (`SqliteStore`), so a delivery is durable as soon as it is queued.
 
-The tables are created by `WebhookStore.open` (`CREATE ... IF NOT EXISTS`); the first time, every
-batch that had already finished counts as announced, so upgrading a database sends no old events.
+The tables are created by `webhook_tables.prepare` (at start-up, or by `WebhookStore.open`).
 """
 
 from __future__ import annotations
@@ -11,65 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from emulator.batches.models import TERMINAL_STATES, Batch
+from emulator.batches.models import Batch
 from emulator.storage.rows import SELECT_BATCH, batch_of
 from emulator.storage.sqlite import SqliteStore
+from emulator.storage.webhook_tables import TERMINAL, UNANNOUNCED, prepare
 from emulator.webhooks.models import Attempt, Delivery, DeliveryState, Mode, Secret, Webhook, WebhookState
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS webhooks (
-    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
-    tenant        TEXT NOT NULL,
-    id            TEXT NOT NULL,
-    name          TEXT,
-    uri           TEXT NOT NULL,
-    events        TEXT NOT NULL,
-    state         TEXT NOT NULL,
-    create_us     INTEGER NOT NULL,
-    update_us     INTEGER NOT NULL,
-    secrets       TEXT NOT NULL,
-    failed_events INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (tenant, id)
-);
-CREATE TABLE IF NOT EXISTS webhook_deliveries (
-    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
-    id          TEXT NOT NULL UNIQUE,
-    tenant      TEXT NOT NULL,
-    webhook_id  TEXT,
-    event_type  TEXT NOT NULL,
-    subject     TEXT NOT NULL,
-    url         TEXT NOT NULL,
-    mode        TEXT NOT NULL,
-    body        BLOB NOT NULL,
-    event_us    INTEGER NOT NULL,
-    create_us   INTEGER NOT NULL,
-    next_us     INTEGER,
-    state       TEXT NOT NULL,
-    attempts    INTEGER NOT NULL DEFAULT 0,
-    last_status INTEGER,
-    last_error  TEXT
-);
-CREATE INDEX IF NOT EXISTS webhook_deliveries_pending ON webhook_deliveries (next_us) WHERE state = 'pending';
-CREATE INDEX IF NOT EXISTS webhook_deliveries_by_tenant ON webhook_deliveries (tenant, seq);
-CREATE TABLE IF NOT EXISTS webhook_attempts (
-    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
-    delivery_id  TEXT NOT NULL,
-    n            INTEGER NOT NULL,
-    scheduled_us INTEGER NOT NULL,
-    sent_us      INTEGER NOT NULL,
-    wall_us      INTEGER NOT NULL,
-    url          TEXT NOT NULL,
-    headers      TEXT NOT NULL,
-    body         BLOB NOT NULL,
-    status       INTEGER,
-    latency_ms   REAL NOT NULL,
-    error        TEXT,
-    response     TEXT,
-    faults       TEXT
-);
-CREATE INDEX IF NOT EXISTS webhook_attempts_by_delivery ON webhook_attempts (delivery_id, seq);
-"""
-ANNOUNCED = "CREATE TABLE webhook_announced (batch_id TEXT PRIMARY KEY)"
 
 _WEBHOOK_COLS = ("tenant", "id", "name", "uri", "events", "state", "create_us", "update_us", "secrets", "failed_events")
 _DELIVERY_COLS = (
@@ -111,7 +56,6 @@ INSERT_DELIVERY = (
     f"INSERT OR IGNORE INTO webhook_deliveries ({', '.join(_DELIVERY_COLS)}) "
     f"VALUES ({', '.join(':' + c for c in _DELIVERY_COLS)})"
 )
-_TERMINAL = tuple(str(s) for s in TERMINAL_STATES)
 
 
 def _webhook_row(webhook: Webhook) -> dict[str, Any]:
@@ -171,20 +115,8 @@ class WebhookStore:
 
     @classmethod
     async def open(cls, store: SqliteStore) -> WebhookStore:
-        self = cls(store)
-        async with self._lock:
-            await self._db.executescript(SCHEMA)
-            exists = await self._store._one(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'webhook_announced'"
-            )
-            if exists is None:
-                await self._db.execute("BEGIN IMMEDIATE")
-                await self._db.execute(ANNOUNCED)
-                await self._db.execute(
-                    "INSERT INTO webhook_announced (batch_id) SELECT id FROM batches WHERE finalized = 1"
-                )
-                await self._db.execute("COMMIT")
-        return self
+        await prepare(store)
+        return cls(store)
 
     # -- webhooks --------------------------------------------------------------------------------
     async def insert_webhook(self, webhook: Webhook) -> bool:
@@ -268,11 +200,7 @@ class WebhookStore:
     async def unannounced_batches(self) -> list[Batch]:
         """Finished batches whose events were never queued (the server stopped in between)."""
         async with self._lock:
-            rows = await self._store._all(
-                SELECT_BATCH + " WHERE finalized = 1 AND state IN (?, ?, ?, ?) AND "
-                "NOT EXISTS (SELECT 1 FROM webhook_announced a WHERE a.batch_id = batches.id) ORDER BY seq",
-                _TERMINAL,
-            )
+            rows = await self._store._all(SELECT_BATCH + f" WHERE {UNANNOUNCED} ORDER BY seq", TERMINAL)
         return [batch_of(row)[1] for row in rows]
 
     async def insert_delivery(self, delivery: Delivery) -> None:

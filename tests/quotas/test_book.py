@@ -19,7 +19,7 @@ from emulator.quotas.errors import QUOTA_MESSAGE, RATE_LIMITS_URL
 from emulator.quotas.limits import limit_for
 from emulator.quotas.tables import row_for
 from emulator.quotas.tokens import file_tokens, line_tokens
-from emulator.quotas.windows import MINUTE_US, PACIFIC, bounds
+from emulator.quotas.windows import MINUTE_US, bounds, pacific
 from tests.unit.test_quirks import HOUR
 from tests.unit.test_quirks import batch as ended
 
@@ -75,9 +75,9 @@ def test_an_override_reads_back_from_its_text(model: str, metric: Metric, limit:
 def test_minutes_are_clock_minutes_and_days_start_at_midnight_pacific() -> None:
     assert bounds("minute", NOON) == (NOON - 30_000_000, NOON + 30_000_000)
     start, end = bounds("day", NOON)
-    assert datetime.datetime.fromtimestamp(start / 1e6, PACIFIC).time() == datetime.time(0, 0)
+    assert datetime.datetime.fromtimestamp(start / 1e6, pacific()).time() == datetime.time(0, 0)
     assert end - start == 24 * 3600 * 1_000_000
-    spring = int(datetime.datetime(2026, 3, 8, 12, tzinfo=PACIFIC).timestamp()) * 1_000_000  # DST starts
+    spring = int(datetime.datetime(2026, 3, 8, 12, tzinfo=pacific()).timestamp()) * 1_000_000  # DST starts
     start, end = bounds("day", spring)
     assert end - start == 23 * 3600 * 1_000_000
 
