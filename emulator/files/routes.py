@@ -10,12 +10,12 @@ from emulator.asgi.requests import JSONResponse, emulator_of, links_of, read_jso
 from emulator.asgi.routing import api_route
 from emulator.errors import ApiError
 from emulator.files import wire
-from emulator.files.simple_upload import UPLOAD_TYPES, simple_upload
 from emulator.links import Links
 from emulator.paging import page_params
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 10
+UPLOAD_TYPES = ("media", "multipart")  # the one-request forms (simple_upload.py, imported on first use)
 
 
 def _links(request: Request) -> Links:
@@ -28,6 +28,8 @@ async def upload(request: Request) -> Response:
     upload_id = request.query_params.get("upload_id")
     upload_type = request.query_params.get("uploadType")
     if upload_id is None and upload_type in UPLOAD_TYPES:  # the non-resumable forms, in one request
+        from emulator.files.simple_upload import simple_upload
+
         return await simple_upload(request, upload_type)
     if upload_id is None and wire.is_upload_start(request.headers):
         return await start_upload(request)

@@ -26,8 +26,6 @@ from emulator.errors import InvalidArgument
 from emulator.files import wire
 from emulator.openai.multipart import MultipartReader, Part
 
-UPLOAD_TYPES = ("media", "multipart")
-
 
 class RelatedReader(MultipartReader):
     """A `multipart/related` body: parts have a `content-type` and no name."""
