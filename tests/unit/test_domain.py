@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from emulator.batches import machine
 from emulator.batches.machine import Step
-from emulator.batches.models import Batch, BatchKind, BatchState, Fate, Outcome
+from emulator.batches.models import BatchState, Fate, Outcome
 from emulator.casing import camelize, to_camel
 from emulator.errors import FailedPrecondition, InvalidArgument, NotFound, file_not_found
 from emulator.files.models import canonical_mime_type, file_id_from_name, normalize_mime_type
@@ -16,25 +16,7 @@ from emulator.ids import resource_id
 from emulator.paging import decode_token, encode_token, page_size
 from emulator.responder import RequestInfo
 from emulator.responder.default import DefaultResponder, embedding_dimension
-
-
-def new_batch(**changes: object) -> Batch:
-    values: dict[str, object] = dict(
-        id="b",
-        tenant="t",
-        kind=BatchKind.GENERATE,
-        model="models/m",
-        display_name=None,
-        state=BatchState.PENDING,
-        input_file=None,
-        input_blob="i",
-        output_blob="o",
-        request_count=10,
-        create_us=1_000_000,
-        update_us=1_000_000,
-    )
-    values.update(changes)
-    return Batch(**values)  # type: ignore[arg-type]
+from tests.unit.builders import new_batch
 
 
 def test_transitions_stamp_times_and_refuse_leaving_terminal_states() -> None:

@@ -12,7 +12,7 @@ from emulator.faults.book import fate_of
 from emulator.faults.parsing import parse_job_fault, parse_quirk
 from emulator.faults.rules import JOB_OUTCOMES, QUIRKS, JobFault
 from emulator.ui.queries import timeline
-from tests.unit.test_domain import new_batch
+from tests.unit.builders import new_batch
 
 
 def test_rules_may_ask_for_every_outcome_but_the_quirks_own() -> None:

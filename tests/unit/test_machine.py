@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from emulator.batches import machine
-from emulator.batches.models import Batch, BatchKind, BatchState, Fate, Outcome
+from emulator.batches.models import Batch, BatchState, Fate, Outcome
+from tests.unit.builders import new_batch
 
 EXPIRY = 48 * 3600 * 1_000_000
 S = BatchState
@@ -40,19 +41,10 @@ def run(batch: Batch, polls: list[int], max_lines: int) -> list[tuple[BatchState
 
 
 def batch_with(queue_us: int, latency_us: int, overhead_us: int, count: int, fate: Fate | None) -> Batch:
-    return Batch(
-        id="b",
-        tenant="t",
-        kind=BatchKind.GENERATE,
-        model="models/m",
-        display_name=None,
-        state=S.PENDING,
-        input_file=None,
-        input_blob="i",
-        output_blob="o",
-        request_count=count,
+    return new_batch(
         create_us=0,
         update_us=0,
+        request_count=count,
         queue_us=queue_us,
         latency_us=latency_us,
         overhead_us=overhead_us,

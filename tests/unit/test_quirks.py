@@ -11,23 +11,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from emulator.batches import quirks
-from emulator.batches.models import Batch, BatchKind, BatchState, QuirkName
+from emulator.batches.models import Batch, BatchState, QuirkName
 from emulator.faults.rules import QUIRKS
+from tests.unit.builders import new_batch
 
 HOUR = 3_600_000_000
 
 
 def batch(*named: QuirkName, inline: bool = True, **params: Any) -> Batch:
-    return Batch(
+    return new_batch(
         id="b1",
-        tenant="t",
-        kind=BatchKind.GENERATE,
         model="models/gemini-2.5-flash",
-        display_name=None,
         state=BatchState.SUCCEEDED,
         input_file=None if inline else "files/in",
-        input_blob="in",
-        output_blob="out",
         request_count=3,
         create_us=0,
         update_us=HOUR,
