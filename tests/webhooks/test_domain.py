@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator.batches.models import Batch, BatchKind, BatchState
+from emulator.batches.models import Batch, BatchState
 from emulator.clock import MICROS, VirtualClock
 from emulator.errors import InvalidArgument
 from emulator.storage.sqlite import SqliteStore
@@ -20,6 +20,7 @@ from emulator.webhooks import events, outbound, schedule, wire
 from emulator.webhooks.models import Delivery, Mode, WebhookOptions, WebhookState
 from emulator.webhooks.outbound import allowed
 from emulator.webhooks.service import WebhookService
+from tests.unit.builders import new_batch
 
 pytestmark = pytest.mark.anyio
 
@@ -99,22 +100,8 @@ def test_the_allow_list_never_fails_on_odd_urls(url: str) -> None:
 
 
 def _batch(n: int, state: BatchState, **extra: object) -> Batch:
-    return Batch(
-        id=f"b{n}",
-        tenant="t",
-        kind=BatchKind.GENERATE,
-        model="models/m",
-        display_name=None,
-        state=state,
-        input_file=None,
-        input_blob="in",
-        output_blob="out",
-        request_count=1,
-        create_us=1,
-        update_us=2,
-        end_us=3 * MICROS,
-        finalized=True,
-        **extra,  # type: ignore[arg-type]
+    return new_batch(
+        id=f"b{n}", state=state, request_count=1, create_us=1, update_us=2, end_us=3 * MICROS, finalized=True, **extra
     )
 
 
