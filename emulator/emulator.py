@@ -24,7 +24,6 @@ from emulator.files.service import FilesService
 from emulator.generation.catalogue import DEFAULT_CATALOGUE, Catalogue, load_catalogue
 from emulator.observability.journal import Journal
 from emulator.observability.metrics import Metrics
-from emulator.quotas import QuotaBook, parse_overrides
 from emulator.responder import Responder
 from emulator.responder.registry import build_responder
 from emulator.storage.blobs import BlobStore
@@ -45,7 +44,8 @@ class Emulator:
     """Build with `Emulator(settings)`, then use `async with emulator.running(): ...`.
 
     `store`, `files`, `batches`, `runner` and `control` (the control plane's service: reset, run-time
-    configuration, the clock, fault rules, ...) exist only while running.
+    configuration, the clock, fault rules, ...) exist only while running. The quota book is the batch
+    service's (`batches.quotas`): made at start-up only with a tier or limits, else on first use.
     """
 
     def __init__(self, settings: Settings, *, responder: Responder | None = None) -> None:
@@ -54,7 +54,6 @@ class Emulator:
         self.faults = FaultBook(settings.seed, settings.faults, settings.request_error_rate)
         self.journal = Journal()
         self.metrics = Metrics()
-        self.quotas = QuotaBook(settings.tier, parse_overrides(settings.quotas))
         self.catalogue = _catalogue(settings)
         self.responder: Responder = responder or build_responder(settings, self.catalogue.image_models())
         self.data_dir: Path | None = None
@@ -80,7 +79,7 @@ class Emulator:
             store, blobs, self.clock, self.responder, self.settings, self.faults, validator=lambda: self.validator
         )
         self.files = FilesService(store, blobs, self.clock, self.settings)
-        self.batches = BatchesService(store, blobs, self.clock, self.runner, self.faults, self.settings, self.quotas)
+        self.batches = BatchesService(store, blobs, self.clock, self.runner, self.faults, self.settings)
         self._sqlite, self._started_with = sqlite, self.settings
         self._webhooks: WebhookService | None = None
         self._deliveries: asyncio.Task[None] | None = None

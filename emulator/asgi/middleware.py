@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, HTTPConnection
@@ -24,7 +25,9 @@ from emulator.clock import VirtualClock
 from emulator.errors import ApiError, Code
 from emulator.faults.rules import HttpFault
 from emulator.observability.logs import note_operation
-from emulator.quotas import QuotaBook
+
+if TYPE_CHECKING:
+    from emulator.quotas import QuotaBook
 
 ErrorRenderer = Callable[[ApiError], Response]
 _RESOURCE_PARAMS = {"batch_id": "batches/", "file_id": "files/", "model": "models/"}
@@ -80,8 +83,8 @@ class OperationMiddleware:
                         status = message["status"]
                     await send(message)
 
-                if operation in _COUNTED and emulator.quotas.enabled:
-                    receive = await _admitted(emulator.quotas, tenant, scope, receive, emulator.clock)
+                if operation in _COUNTED and (book := emulator.batches.quotas_made) is not None and book.enabled:
+                    receive = await _admitted(book, tenant, scope, receive, emulator.clock)
                 await self.app(scope, receive, send_status)
         except ApiError as exc:
             status = exc.http_status

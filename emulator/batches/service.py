@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from emulator.batches import machine, quirks
 from emulator.batches.lines import model_name
@@ -24,9 +25,11 @@ from emulator.faults.rules import JOB_TIMING
 from emulator.files.models import file_id_from_name
 from emulator.ids import derive_rng, resource_id
 from emulator.paging import Page, paginate
-from emulator.quotas import Held, ModelUsage, QuotaBook, holds_tokens
 from emulator.storage.blobs import BlobStore
 from emulator.storage.port import Store
+
+if TYPE_CHECKING:
+    from emulator.quotas import Held, ModelUsage, QuotaBook
 
 BATCH_ID_LENGTH = 24
 
@@ -40,15 +43,30 @@ class BatchesService:
         runner: JobRunner,
         faults: FaultBook,
         settings: Settings,
-        quotas: QuotaBook | None = None,
     ) -> None:
-        self.quotas = quotas or QuotaBook()
+        self._quotas = _configured_quotas(settings)  # None: no tier, no limits (`quotas` makes one if asked)
         self._store = store
         self._blobs = blobs
         self._clock = clock
         self._runner = runner
         self._faults = faults
         self._settings = settings
+
+    @property
+    def quotas(self) -> QuotaBook:
+        """The quota book: made at start-up with a tier or limits configured, else an empty one made on
+        first use (limits set through the control plane, a look at the quotas, a refusal to count),
+        the quota modules imported then."""
+        if self._quotas is None:
+            from emulator.quotas import QuotaBook
+
+            self._quotas = QuotaBook()
+        return self._quotas
+
+    @property
+    def quotas_made(self) -> QuotaBook | None:
+        """The quota book if there is one yet (None: no tier and no limit, nothing refused or looked at)."""
+        return self._quotas
 
     def use(self, settings: Settings) -> None:
         """Take new settings (the control plane changed latency or limits)."""
@@ -109,12 +127,13 @@ class BatchesService:
             self._blobs.delete(input_blob)
             source = input_file or "inputConfig.requests"
             raise InvalidArgument(f"The batch has no requests: {source} is empty.")
-        if self.quotas.enabled:
-            from emulator.quotas.tokens import file_tokens  # only with quotas on: not at start-up
+        if (book := self._quotas) is not None and book.enabled:
+            from emulator.quotas import Held  # only with quotas on: not at start-up
+            from emulator.quotas.tokens import file_tokens
 
             tokens = await asyncio.to_thread(file_tokens, self._blobs.path(input_blob))
             try:
-                self.quotas.admit_batch(
+                book.admit_batch(
                     Held(batch_id, tenant, model.removeprefix("models/"), tokens), await self.holding(tenant), now
                 )
             except ResourceExhausted:
@@ -159,7 +178,8 @@ class BatchesService:
     async def holding(self, tenant: str | None = None) -> list[Held]:
         """The batches holding enqueued tokens (one key's, or everyone's): the unfinished ones, and the
         ended ones the `enqueued-tokens-linger` quirk keeps; each one's tokens are worked out once."""
-        from emulator.quotas.tokens import file_tokens  # only with quotas on or asked: not at start-up
+        from emulator.quotas import Held, holds_tokens  # only with quotas on or asked: not at start-up
+        from emulator.quotas.tokens import file_tokens
 
         if any(rule.name is QuirkName.ENQUEUED_TOKENS_LINGER for rule in self._faults.policy.quirk):
             batches = await self._store.all_batches(tenant)
@@ -284,6 +304,16 @@ class BatchesService:
         now = self._clock.now_us(batch.tenant)
         shown, data = quirks.shown(batch, data, now_us=now, polls=polls, seed=self._settings.seed)
         return BatchView(shown, data)
+
+
+def _configured_quotas(settings: Settings) -> QuotaBook | None:
+    """The quotas the settings configure (a tier, limits), or None without: then no quota module is
+    imported until something needs one (docs/quotas.md: off by default, nothing changes)."""
+    if settings.tier is None and not settings.quotas:
+        return None
+    from emulator.quotas import QuotaBook, parse_overrides
+
+    return QuotaBook(settings.tier, parse_overrides(settings.quotas))
 
 
 def _us(seconds: float) -> int:

@@ -102,6 +102,8 @@ def _keys(value: tuple[str, ...]) -> str | None:
 
 
 def _quotas(value: tuple[str, ...]) -> str | None:
+    if not value:
+        return None  # no limits: the quota domain is not imported
     from emulator.quotas.limits import parse_overrides  # the quota domain, only when limits are given
 
     try:

@@ -19,7 +19,6 @@ from emulator.batches.wire import batch_to_operation
 from emulator.control import wire
 from emulator.control.service import ControlService
 from emulator.observability.metrics import metrics
-from emulator.quotas import wire as quota_wire
 
 
 def _control(request: Request) -> ControlService:
@@ -134,8 +133,11 @@ async def patch_config(request: Request) -> Response:
     return JSONResponse(await _control(request).reconfigure(wire.config_changes(body), tenant))
 
 
+# The quota modules are imported on the first quota call: not at start-up (docs/quotas.md: off by default).
 async def get_quotas(request: Request) -> Response:
     """Usage and limits per key and model: `?key=` for one key's, `?model=` to name models."""
+    from emulator.quotas import wire as quota_wire
+
     query = request.query_params
     report = await _control(request).quotas(wire.tenant_in(query), quota_wire.usage_query(query))
     return JSONResponse(quota_wire.report_to_wire(report))
@@ -143,6 +145,8 @@ async def get_quotas(request: Request) -> Response:
 
 async def set_quotas(request: Request) -> Response:
     """Choose the tier and set single limits: `{"tier", "limits": {model: {limit: N}}, "quota": [...]}`."""
+    from emulator.quotas import wire as quota_wire
+
     body = await read_json(request)
     tenant = wire.tenant_in(request.query_params, body)
     change = quota_wire.quota_change(body, for_key=tenant is not None)
@@ -150,6 +154,8 @@ async def set_quotas(request: Request) -> Response:
 
 
 async def reset_quotas(request: Request) -> Response:
+    from emulator.quotas import wire as quota_wire
+
     report = await _control(request).reset_quotas(wire.tenant_in(request.query_params))
     return JSONResponse(quota_wire.report_to_wire(report))
 

@@ -26,13 +26,13 @@ from emulator.faults.rules import FaultPolicy, Span
 from emulator.files.service import FilesService
 from emulator.ids import tenant_for_key
 from emulator.observability.journal import Journal, JournalEntry
-from emulator.quotas import QuotaReport
-from emulator.quotas.wire import QuotaChange
 from emulator.responder import Responder
 from emulator.storage.blobs import BlobStore
 from emulator.storage.port import Store
 
 if TYPE_CHECKING:
+    from emulator.quotas import QuotaReport
+    from emulator.quotas.wire import QuotaChange
     from emulator.webhooks.service import WebhookService
 
 CLOCK_KEY = "clock"
@@ -102,7 +102,8 @@ class ControlService:
             await asyncio.to_thread(self.blobs.delete, blob)
         self.faults.reset(tenant)
         self.journal.reset(tenant)
-        self.batches.quotas.reset(tenant)
+        if (quotas := self.batches.quotas_made) is not None:  # else there are none to forget
+            quotas.reset(tenant)
         if tenant is None:
             reset_rules = getattr(self.responder, "reset", None)
             if callable(reset_rules):

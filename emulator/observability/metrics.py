@@ -27,6 +27,7 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,8 +35,10 @@ from starlette.responses import Response
 from emulator import __version__
 from emulator.asgi.requests import emulator_of
 from emulator.batches.models import BatchState
-from emulator.quotas import ModelUsage
 from emulator.storage.port import Store
+
+if TYPE_CHECKING:
+    from emulator.quotas import ModelUsage
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 RATE_WINDOW = 60.0  # seconds of scrapes the processing rate is measured over
@@ -203,7 +206,7 @@ async def metrics(request: Request) -> Response:
     """Prometheus text format; see this module's docstring for what each metric means."""
     emulator = emulator_of(request)
     text = await emulator.metrics.render(emulator.store)
-    if emulator.quotas.enabled or emulator.quotas.refusals:
-        text += emulator.metrics.render_quotas(await emulator.batches.quota_usage(), emulator.quotas.refusals)
+    if (book := emulator.batches.quotas_made) is not None and (book.enabled or book.refusals):
+        text += emulator.metrics.render_quotas(await emulator.batches.quota_usage(), book.refusals)
     text += emulator.metrics.render_webhooks(*await emulator.webhooks.counts())
     return Response(text, media_type=CONTENT_TYPE)

@@ -2,7 +2,8 @@
 (docs/quotas.md): enqueued tokens of unfinished batches, per-minute requests and tokens and per-day
 requests of the synchronous endpoints, batch creations per minute and day. `--tier free|1|2|3` picks
 Google's published table; `--quota MODEL:METRIC=N` sets single limits. Off (no tier, no limit) nothing
-is counted and nothing changes.
+is counted and nothing changes, and nothing imports this package at start-up: the batch service makes
+its book (`BatchesService.quotas`) when limits are first set, looked at or a refusal is counted.
 
 `tables` (the published limits), `limits` (metrics, overrides, the limit in force), `windows` (fixed
 clock windows), `errors` (the real 429 bodies), `tokens` (a batch's input tokens), `book` (QuotaBook).

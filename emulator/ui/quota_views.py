@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
-from emulator.quotas import ModelUsage, QuotaReport, Usage
 from emulator.ui.html import Html, join, number, render, when
 from emulator.ui.layout import Page, Region
 
 if TYPE_CHECKING:
     from emulator.emulator import Emulator
+    from emulator.quotas import ModelUsage, QuotaReport, Usage
 
 LABELS = {
     "enqueued_tokens": "enqueued tokens",
