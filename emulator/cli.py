@@ -15,22 +15,10 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from emulator import __version__
-from emulator.config import (
-    PRESETS,
-    SETTINGS,
-    ConfigError,
-    Setting,
-    Settings,
-    env_name,
-    flag_name,
-    load_scenario,
-    preset_settings,
-    scenario_path,
-)
+from emulator import __version__, config
 from emulator.observability.logs import LOG_FORMATS
 
-_DEFAULTS = Settings()
+_DEFAULTS = config.Settings()
 
 
 class _Workers(click.ParamType):  # type: ignore[type-arg]
@@ -46,7 +34,7 @@ class _Workers(click.ParamType):  # type: ignore[type-arg]
         self.fail(f"{value!r} is neither 'auto' nor a number of processes.", param, ctx)
 
 
-def _click_type(s: Setting) -> Any:
+def _click_type(s: config.Setting) -> Any:
     """The option type a setting's description asks for (its bounds and choices show in --help)."""
     if s.choices:
         return click.Choice(list(s.choices))
@@ -64,23 +52,23 @@ def _click_type(s: Setting) -> Any:
     return _Workers() if s.kind == "workers" else str
 
 
-def _default(name: str, s: Setting) -> Any:
+def _default(name: str, s: config.Setting) -> Any:
     value = s.serve_default if s.serve_default is not None else getattr(_DEFAULTS, name)
     return str(value) if s.kind == "span" else value
 
 
 def _with_flags(command: Any) -> Any:
     """One option per setting that has a flag, in the order of the Settings fields."""
-    for name, s in reversed([(name, s) for name, s in SETTINGS.items() if s.cli]):
+    for name, s in reversed([(name, s) for name, s in config.SETTINGS.items() if s.cli]):
         default = _default(name, s)
         command = click.option(
-            flag_name(name),
+            config.flag_name(name),
             name,
             type=_click_type(s),
             default=default,
             is_flag=s.kind == "bool",
             multiple=s.kind == "keys",
-            envvar=env_name(name),
+            envvar=config.env_name(name),
             show_default=default is not None and default != (),
             show_envvar=True,
             metavar=s.metavar,
@@ -100,7 +88,9 @@ def main() -> None:
 
 def _env_option(flag: str, **attrs: Any) -> Any:
     """An option that also reads `GEMINI_EMULATOR_<NAME>` (shown in --help), as the settings' flags do."""
-    return click.option(flag, envvar=env_name(flag.removeprefix("--").replace("-", "_")), show_envvar=True, **attrs)
+    return click.option(
+        flag, envvar=config.env_name(flag.removeprefix("--").replace("-", "_")), show_envvar=True, **attrs
+    )
 
 
 def _common_options(command: Any) -> Any:
@@ -121,7 +111,7 @@ def _common_options(command: Any) -> Any:
         ),
         _env_option(
             "--preset",
-            type=click.Choice(sorted(PRESETS)),
+            type=click.Choice(sorted(config.PRESETS)),
             help="Named latency settings (realistic: minutes of queueing, hours for big batches; use with "
             "--time-scale).",
         ),
@@ -178,7 +168,7 @@ def serve(
             settings.host,
             settings.port,
         )
-    config = uvicorn.Config(
+    uvicorn_config = uvicorn.Config(
         RequestLog(create_app(settings)),
         host=settings.host,
         port=settings.port,
@@ -189,7 +179,7 @@ def serve(
         timeout_graceful_shutdown=10,
         **uvicorn_options(),  # unparseable requests answered in Google's JSON shape
     )
-    uvicorn.Server(config).run()
+    uvicorn.Server(uvicorn_config).run()
 
 
 @main.command("print-config")
@@ -227,7 +217,7 @@ def print_config(
 @main.command()
 @click.option(
     "--url",
-    envvar=env_name("healthcheck_url"),
+    envvar=config.env_name("healthcheck_url"),
     show_envvar=True,
     help="Health URL to probe (default: http://127.0.0.1:$GEMINI_EMULATOR_PORT/_emulator/health).",
 )
@@ -239,10 +229,10 @@ def healthcheck(url: str | None, timeout: float) -> None:
     import urllib.request
 
     if url is None:
-        host = os.environ.get(env_name("host"), _DEFAULTS.host)
+        host = os.environ.get(config.env_name("host"), _DEFAULTS.host)
         host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
         host = f"[{host}]" if ":" in host else host
-        url = f"http://{host}:{os.environ.get(env_name('port'), _DEFAULTS.port)}/_emulator/health"
+        url = f"http://{host}:{os.environ.get(config.env_name('port'), _DEFAULTS.port)}/_emulator/health"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             body = json.loads(response.read() or b"{}")
@@ -257,19 +247,19 @@ def healthcheck(url: str | None, timeout: float) -> None:
 
 def settings_from(
     ctx: click.Context, scenario: str | None, preset: str | None, ephemeral: bool, options: dict[str, Any]
-) -> Settings:
+) -> config.Settings:
     """defaults < scenario file < environment < flags; a bad value exits non-zero naming it."""
     try:
-        values: dict[str, Any] = load_scenario(scenario) if scenario else {}
+        values: dict[str, Any] = config.load_scenario(scenario) if scenario else {}
         if preset:
-            values = {**values, **preset_settings(preset)}
+            values = {**values, **config.preset_settings(preset)}
         for name, value in options.items():
             if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT or name not in values:
                 values[name] = value
         if ephemeral:
             values["data_dir"] = None
-        return Settings(**values)
-    except ConfigError as exc:
+        return config.Settings(**values)
+    except config.ConfigError as exc:
         raise click.BadParameter(str(exc)) from exc
 
 
@@ -277,20 +267,20 @@ def _source_of(ctx: click.Context, param: str) -> str:
     """Where a click parameter's value came from, or "default"."""
     source = ctx.get_parameter_source(param)
     if source is ParameterSource.COMMANDLINE:
-        return "flag " + (flag_name(param) if param in SETTINGS else "--" + param.replace("_", "-"))
+        return "flag " + (config.flag_name(param) if param in config.SETTINGS else "--" + param.replace("_", "-"))
     if source is ParameterSource.ENVIRONMENT:
-        return "environment " + env_name(param)
+        return "environment " + config.env_name(param)
     return "default"
 
 
 def sources(ctx: click.Context, scenario: str | None, preset: str | None) -> list[tuple[str, str]]:
     """Every Settings field with where its effective value came from, following `settings_from`'s
     precedence: flag or environment, else the preset, else the scenario file, else the default."""
-    from_scenario = set(load_scenario(scenario)) if scenario else set()
-    from_preset = set(preset_settings(preset)) if preset else set()
-    scenario_file = str(scenario_path(scenario)) if scenario else ""
+    from_scenario = set(config.load_scenario(scenario)) if scenario else set()
+    from_preset = set(config.preset_settings(preset)) if preset else set()
+    scenario_file = str(config.scenario_path(scenario)) if scenario else ""
     out = []
-    for name, s in SETTINGS.items():
+    for name, s in config.SETTINGS.items():
         given = _source_of(ctx, name) if s.cli else "default"
         if name == "data_dir" and ctx.params.get("ephemeral"):
             given = _source_of(ctx, "ephemeral")
@@ -307,26 +297,26 @@ def sources(ctx: click.Context, scenario: str | None, preset: str | None) -> lis
 
 def _masked(name: str, value: Any) -> Any:
     """Secrets are shown as what they are, never as their value."""
-    if SETTINGS[name].kind == "keys":
+    if config.SETTINGS[name].kind == "keys":
         return f"({len(value)} key{'s' if len(value) != 1 else ''})" if value else "(any key)"
     return "(set)" if value else None
 
 
 def _shown(name: str, value: Any) -> str:
-    if SETTINGS[name].secret:
+    if config.SETTINGS[name].secret:
         return str(_masked(name, value) or "-")
     if value is None:
-        return SETTINGS[name].unset or "-"
-    if SETTINGS[name].kind == "faults":
+        return config.SETTINGS[name].unset or "-"
+    if config.SETTINGS[name].kind == "faults":
         wire = value.to_wire()
         return json.dumps(wire, separators=(",", ":")) if any(wire.values()) else "none"
     return str(value)
 
 
 def _json_value(name: str, value: Any) -> Any:
-    if name in SETTINGS and SETTINGS[name].secret:
+    if name in config.SETTINGS and config.SETTINGS[name].secret:
         return _masked(name, value)
-    if name in SETTINGS and SETTINGS[name].kind == "faults":
+    if name in config.SETTINGS and config.SETTINGS[name].kind == "faults":
         return value.to_wire()
     if value is None or isinstance(value, bool | int | float):
         return value
