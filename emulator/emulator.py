@@ -136,6 +136,7 @@ class Emulator:
                 options_from(self._started_with),
                 fault_rules=lambda: self.faults.policy.webhook,
                 fault_count=self.faults.count,
+                api_busy=self.metrics.answered_within,
             )
             run = self._webhooks.dispatcher.run_forever()
             self._deliveries = asyncio.create_task(run, name="gemini-emulator-webhooks")

@@ -35,6 +35,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "emulator.casing",
             "emulator.paging",
             "emulator.googlejson",
+            "emulator.children",
         ],
     ),
     (
@@ -80,6 +81,8 @@ LAYERS: list[tuple[str, list[str]]] = [
             "emulator.control.seeding",
             "emulator.webhooks.delivery",
             "emulator.webhooks.outbound",
+            "emulator.webhooks.sender",
+            "emulator.webhooks.sender_process",
         ],
     ),
     (

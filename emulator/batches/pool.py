@@ -7,15 +7,13 @@ runner sends each large chunk to a pool of processes, one stripe of the chunk pe
 durability do not change. The output is the same byte for byte as with no workers: every answer is
 a function of the line and its index alone.
 
-A worker runs `emulator.batches.worker` in a fresh interpreter, spoken to over its stdin and
-stdout (one pickled frame each way per task), not a `multiprocessing` child: it never re-imports the
-caller's main module, so a script that serves the emulator needs no `if __name__ == "__main__"`
-guard. The pool starts on demand (the first large batch), its workers run at a lower priority than
-the server (a control-plane read never waits for batch work), and they exit when the server does,
-even after `kill -9` (their stdin closes). Small chunks (a slow job's trickle of lines) stay in a
-thread of the server, where they cost less than the round trip; so do the lines of a custom
-responder (`--responder module:callable`), which may keep state of its own (count its calls, record
-what it saw) that must stay in one process.
+A worker runs `emulator.batches.worker` in a child process of the server (`emulator.children`: a
+fresh interpreter, one pickled frame each way per task). The pool starts on demand (the first large
+batch), its workers run at a lower priority than the server (a control-plane read never waits for
+batch work), and they exit when the server does, even after `kill -9` (their stdin closes).
+Small chunks (a slow job's trickle of lines) stay in a thread of the server, where they cost less
+than the round trip; so do the lines of a custom responder (`--responder module:callable`), which
+may keep state of its own (count its calls, record what it saw) that must stay in one process.
 """
 
 from __future__ import annotations
@@ -25,27 +23,16 @@ import contextlib
 import logging
 import os
 import pickle
-import sys
 from pathlib import Path
-from typing import Any
 
-import emulator
+from emulator import children
 from emulator.batches.lines import LineContext
 from emulator.batches.pipeline import Answers, merge
 from emulator.responder import Responder
 
 log = logging.getLogger("emulator.batches")
 
-# A worker runs this very `emulator` package, found where the server found it: its directory is
-# added to the path when a fresh interpreter would not see it (a checkout on the server's sys.path),
-# and only then, so that an installed package's site-packages never goes ahead of the stdlib.
-_BOOT = (
-    "import sys; home = sys.argv[1]; home in sys.path or sys.path.insert(0, home); "
-    "from emulator.batches.worker import main; main()"
-)
-
 MIN_LINES = 500  # fewer lines than this are answered in a thread: the round trip would cost more
-FRAME_HEADER = 8  # bytes of the big-endian length before each frame
 
 
 def default_workers() -> int:
@@ -55,31 +42,13 @@ def default_workers() -> int:
     return 0 if cores <= 1 else min(cores, 8)
 
 
-def frame(value: Any) -> bytes:
-    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    return len(data).to_bytes(FRAME_HEADER, "big") + data
-
-
-async def _read_frame(stream: asyncio.StreamReader) -> Any:
-    size = int.from_bytes(await stream.readexactly(FRAME_HEADER), "big")
-    return pickle.loads(await stream.readexactly(size))
-
-
-class WorkerDied(Exception):
-    """A worker process exited or stopped answering in the middle of a task."""
-
-
 class _Worker:
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
         self._turn = asyncio.Lock()  # one task at a time on the pipe, in the order they were sent
 
     async def ready(self) -> None:
-        assert self.process.stdout is not None
-        try:
-            await _read_frame(self.process.stdout)
-        except asyncio.IncompleteReadError:
-            raise WorkerDied(f"exited with status {await self.process.wait()} on start") from None
+        await children.ready(self.process)
 
     async def call(self, task: bytes) -> Answers:
         stdin, stdout = self.process.stdin, self.process.stdout
@@ -88,9 +57,9 @@ class _Worker:
             async with self._turn:
                 stdin.write(task)
                 await stdin.drain()
-                ok, value = await _read_frame(stdout)
+                ok, value = await children.read_frame(stdout)
         except (OSError, asyncio.IncompleteReadError) as exc:
-            raise WorkerDied(str(exc) or type(exc).__name__) from None
+            raise children.ChildDied(str(exc) or type(exc).__name__) from None
         except asyncio.CancelledError:
             # Between a task and its answer: the pipe would hand this answer to the next task.
             # The worker goes; the next call finds it dead and the pool starts afresh.
@@ -103,13 +72,7 @@ class _Worker:
         return answers
 
     async def stop(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()  # the worker exits at the end of its input
-        try:
-            await asyncio.wait_for(self.process.wait(), 2)
-        except TimeoutError:  # in the middle of a long task: it holds nothing worth waiting for
-            self.process.kill()
-            await self.process.wait()
+        await children.stop(self.process)
 
 
 class WorkerPool:
@@ -169,7 +132,7 @@ class WorkerPool:
                 shares = await ahead[1]
             else:
                 shares = await self._call_all(task)
-        except (WorkerDied, OSError) as exc:
+        except (children.ChildDied, OSError) as exc:
             log.warning("a batch worker process failed (%s); answering in the server until it restarts", exc)
             await self.close()
             return None
@@ -189,7 +152,7 @@ class WorkerPool:
         workers = self._workers
         return list(
             await asyncio.gather(
-                *(worker.call(frame((*task, stripe, len(workers)))) for stripe, worker in enumerate(workers))
+                *(worker.call(children.frame((*task, stripe, len(workers)))) for stripe, worker in enumerate(workers))
             )
         )
 
@@ -205,20 +168,10 @@ class WorkerPool:
         await asyncio.gather(*(worker.stop() for worker in workers), return_exceptions=True)
 
     async def _start(self) -> list[_Worker]:
-        home = str(Path(emulator.__file__).resolve().parent.parent)
         workers = []
         try:
             for _ in range(self.size):
-                process = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-P",  # not the current directory first: an `emulator` there would shadow ours
-                    "-c",
-                    _BOOT,
-                    home,
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                )
-                workers.append(_Worker(process))
+                workers.append(_Worker(await children.spawn("emulator.batches.worker")))
             for worker in workers:  # each says when it has imported what it needs
                 await asyncio.wait_for(worker.ready(), 60)
         except BaseException:

@@ -54,12 +54,18 @@ class Metrics:
     durations: dict[str, list[float]] = field(default_factory=dict)  # operation -> [sum, count]
     _lines: dict[str, tuple[int, int]] = field(default_factory=dict)  # batch -> most (ok, failed) seen
     _samples: deque[tuple[float, int]] = field(default_factory=deque)  # (monotonic time, lines total)
+    last_answer: float = 0.0  # monotonic time the API last answered a request
 
     def observe_request(self, operation: str, status: int, seconds: float) -> None:
         self.requests[(operation, str(status) if status else "dropped")] += 1
+        self.last_answer = time.monotonic()
         total = self.durations.setdefault(operation, [0.0, 0])
         total[0] += seconds
         total[1] += 1
+
+    def answered_within(self, seconds: float) -> bool:
+        """Whether the API answered a request in the last `seconds` real seconds (it is in use)."""
+        return time.monotonic() - self.last_answer < seconds
 
     async def render(self, store: Store) -> str:
         batches = await store.all_batches(None)

@@ -5,7 +5,12 @@ no query. A delivery is due when its tenant's emulated clock reaches its `next_u
 delivery never overlap, at most `concurrency` attempts are in flight, and at most `PER_HOST` to one
 host, so a receiver that hangs (until the timeout) holds up only its own deliveries.
 
-Outbound safety (`outbound.py`): http and https only, the `allow` list, a timeout per attempt, no
+Deliveries give way to the API: while it is in use (it answered a request in the last `IN_USE`
+seconds), one attempt at a time is in flight, started at least `PACE` seconds after the last, so
+that a thousand events going out at once never slow the requests of the test that waits for them.
+
+The requests themselves are made by the webhook sender process (`sender.py`), off the event loop
+that answers the API. Outbound safety (`outbound.py`): http and https only, the `allow` list, a timeout per attempt, no
 redirects followed (a 3xx is a failed attempt), and at most `max_response_bytes` of an answer read.
 """
 
@@ -18,20 +23,20 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from emulator.clock import MICROS, Clock, wall_us
 from emulator.storage.webhooks import WebhookStore
 from emulator.webhooks import outbound, schedule, signing
 from emulator.webhooks.models import Attempt, Delivery, DeliveryState, Mode, Webhook, WebhookOptions, WebhookState
 from emulator.webhooks.receiver_faults import Plan, ReceiverFaults
-
-if TYPE_CHECKING:
-    import ssl
+from emulator.webhooks.sender import Sender
 
 log = logging.getLogger("emulator.webhooks")
 
 PER_HOST = 4
+IN_USE = 0.05  # real seconds after the API's last answer during which it counts as in use
+PACE = 0.02  # real seconds between attempts' starts while the API is in use (at most 50 a second)
 SAVE_EVERY = 0.05  # real seconds an attempt's record may wait to be written with others
 SAVE_BATCH = 64
 RECHECK = 0.5  # real seconds
@@ -47,8 +52,11 @@ class Dispatcher:
         options: WebhookOptions,
         key: KeySource,
         faults: ReceiverFaults,
+        api_busy: Callable[[float], bool] = lambda seconds: False,
     ) -> None:
         self._store = store
+        self._api_busy = api_busy
+        self._last_start = 0.0  # monotonic time the last attempt started
         self._clock = clock
         self.options = options
         self._key = key
@@ -59,7 +67,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._quiet = asyncio.Event()
-        self._tls_context: ssl.SSLContext | None = None
+        self._sender = Sender()
         self._unsaved: list[tuple[Delivery, Attempt | None]] = []
         self._saving = asyncio.Lock()
         self._flushing: asyncio.TimerHandle | None = None
@@ -93,45 +101,54 @@ class Dispatcher:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self._sender.close()
         await self.flush()
 
     async def run_forever(self) -> None:
         while True:
             self._wake.clear()
             try:
-                started, wait = self._start_due()
+                started, wait, held = self._start_due()
             except Exception:  # the dispatcher must outlive any one bad step
                 log.exception("webhook dispatch failed")
-                started, wait = 0, 1.0
-            if not started and not self._in_flight:
+                started, wait, held = 0, 1.0, False
+            if not started and not held and not self._in_flight:
                 self._quiet.set()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
             except TimeoutError:
                 pass
 
-    def _start_due(self) -> tuple[int, float | None]:
+    def _start_due(self) -> tuple[int, float | None, bool]:
         """Start every due attempt there is room for (at most `concurrency` in flight, `PER_HOST` per
-        host). Returns how many started, and the real seconds until the loop should look again:
-        until the next delivery not yet due is due (at most `RECHECK` while one waits for a manual
-        clock: moving it wakes the dispatcher, and this is the net under any move that does not).
-        Deliveries due but waiting for room need no timer: an attempt ending wakes the loop."""
-        room = self.options.concurrency - len(self._in_flight)
+        host; one, `PACE` after the last, while the API is in use). Returns how many started, the
+        real seconds until the loop should look again (until the next delivery not yet due is due,
+        at most `RECHECK` while one waits for a manual clock: moving it wakes the dispatcher, and
+        this is the net under any move that does not), and whether a due delivery is held back by
+        the pace. Deliveries due but waiting for room need no timer: an attempt ending wakes the loop."""
+        now = time.monotonic()
+        paced = self._api_busy(IN_USE)
+        room = (1 if paced else self.options.concurrency) - len(self._in_flight)
+        pause = self._last_start + PACE - now if paced else 0.0
         started = 0
-        if room > 0:
+        if room > 0 and pause <= 0:
             for delivery in self._queue.take_due(self._clock.now_us, self._room, limit=room):
                 if delivery.id in self._in_flight:
                     continue  # put back by its attempt when it ends
                 self._in_flight.add(delivery.id)
                 self._hosts[delivery.host] += 1
                 started += 1
+                self._last_start = now
                 self._start(self._attempt(delivery, delivery.host), f"webhook {delivery.id}")
         wait: float | None = None
+        held = False
         for tenant, _, due in self._queue.next_due():
             seconds = self._clock.real_seconds_until(due, tenant)
+            if seconds <= 0 and paced and not self._in_flight:  # due now, held back: the API is in use
+                held, seconds = True, max(pause, 0.001)
             if seconds > 0:  # one due now waits for room: an attempt ending wakes the loop
                 wait = min(wait if wait is not None else RECHECK, seconds)
-        return started, wait
+        return started, wait, held
 
     def _room(self, host: str) -> int:
         return PER_HOST - self._hosts[host]
@@ -293,27 +310,7 @@ class Dispatcher:
             return replace(base, error="blocked: not in this emulator's --webhook-allow list (never sent)")
         if plan.drop:
             return replace(base, error="dropped by a fault: never sent")
-        tls = await self._tls() if delivery.url.startswith("https:") else None
-        started = time.perf_counter()
-        try:
-            status, answer = await asyncio.wait_for(
-                outbound.post(delivery.url, headers, delivery.body, cap=self.options.max_response_bytes, tls=tls),
-                self.options.timeout,
-            )
-        except TimeoutError:
-            error = f"no answer within {self.options.timeout:g} s"
-            return replace(base, latency_ms=_ms(started), error=error)
-        except (OSError, ValueError, EOFError, outbound.OutboundError) as exc:
-            return replace(base, latency_ms=_ms(started), error=f"{type(exc).__name__}: {exc}")
-        text = answer[:1024].decode(errors="replace")
-        return replace(base, status=status, latency_ms=_ms(started), response=text or None)
-
-    async def _tls(self) -> ssl.SSLContext:
-        """The TLS context of https deliveries, made (in a thread) for the first of them."""
-        if self._tls_context is None:
-            self._tls_context = await asyncio.to_thread(outbound.tls_context)
-        return self._tls_context
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
+        cap = self.options.max_response_bytes
+        answer = await self._sender.post(delivery.url, headers, delivery.body, cap=cap, timeout=self.options.timeout)
+        text = answer.body[:1024].decode(errors="replace") or None
+        return replace(base, status=answer.status, latency_ms=answer.latency_ms, error=answer.error, response=text)

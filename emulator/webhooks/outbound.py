@@ -13,6 +13,8 @@ import contextlib
 import fnmatch
 import ipaddress
 import ssl
+import time
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 MAX_HEADER_LINES = 100
@@ -21,6 +23,33 @@ _UNSAFE = frozenset("\r\n\t \x00")
 
 class OutboundError(Exception):
     """The receiver's answer was not HTTP."""
+
+
+class Answer(NamedTuple):
+    """What one attempt got: the status and up to `cap` bytes of the answer, or why there is none."""
+
+    status: int | None
+    body: bytes
+    error: str | None
+    latency_ms: float
+
+
+async def attempt(
+    url: str, headers: dict[str, str], body: bytes, *, cap: int, timeout: float, tls: ssl.SSLContext | None
+) -> Answer:
+    """`post`, within `timeout` real seconds; a failure is an `Answer` with an `error`, never raised."""
+    started = time.perf_counter()
+    try:
+        status, answer = await asyncio.wait_for(post(url, headers, body, cap=cap, tls=tls), timeout)
+    except TimeoutError:
+        return Answer(None, b"", f"no answer within {timeout:g} s", _ms(started))
+    except Exception as exc:  # refused, reset, not HTTP, a bad certificate: a failed attempt
+        return Answer(None, b"", f"{type(exc).__name__}: {exc}", _ms(started))
+    return Answer(status, answer, None, _ms(started))
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 def allowed(url: str, patterns: tuple[str, ...]) -> bool:

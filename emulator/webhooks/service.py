@@ -54,6 +54,7 @@ class WebhookService:
         *,
         fault_rules: Callable[[], tuple[WebhookFault, ...]] = tuple,
         fault_count: Callable[[str, str], int] | None = None,
+        api_busy: Callable[[float], bool] = lambda seconds: False,
     ) -> None:
         self._store = store
         self._counters = counters
@@ -67,7 +68,7 @@ class WebhookService:
             return counts[(rule_id, tenant)]
 
         self.faults = ReceiverFaults(seed, fault_rules, fault_count or count)
-        self.dispatcher = Dispatcher(store, clock, options, self.signing_key, self.faults)
+        self.dispatcher = Dispatcher(store, clock, options, self.signing_key, self.faults, api_busy)
 
     @property
     def options(self) -> WebhookOptions:

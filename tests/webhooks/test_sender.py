@@ -1,0 +1,90 @@
+"""The webhook sender process (deliveries are sent from a child of the server, off the API's event
+loop) and the pace deliveries keep while the API is in use."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from emulator.webhooks.receiver import WebhookReceiver
+from tests.webhooks.conftest import Key
+
+SENDER = "emulator.webhooks.sender_process"
+
+
+def senders() -> list[int]:
+    """The webhook sender processes this test process has started (its in-process servers' children)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # it exited while we looked
+        if ppid == os.getpid() and SENDER.encode() in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def wait_until(condition: object, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_killed_sender_process_fails_its_attempt_which_is_retried_with_the_same_id(
+    key: Key, receiver: WebhookReceiver
+) -> None:
+    hook = key.client.webhooks.create(uri=receiver.url, subscribed_events=["batch.succeeded"])
+    receiver.secret = hook.new_signing_secret
+    receiver.hang = True  # the first attempt is in flight, in the sender process, when it dies
+    name = key.batch()
+    key.control("/clock:advance", {"apiKey": key.key, "seconds": 1})
+    wait_until(lambda: len(receiver.requests) == 1)
+    killed = senders()  # this server's, and those of any other server this process runs (harmless)
+    assert killed
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not set(killed) & set(senders()))
+    receiver.hang = False
+    key.advance(0)  # the failed attempt is recorded
+    (delivery,) = key.deliveries(batch=name)
+    assert delivery["state"] == "pending"
+    assert "sender process exited" in delivery["attempts"][0]["error"]
+    key.advance(10)  # the 5 s retry: a new sender process makes it
+    event = receiver.wait_for("batch.succeeded")
+    assert event.webhook_id == receiver.requests[0].webhook_id
+    (delivery,) = key.deliveries(batch=name)
+    assert delivery["state"] == "delivered" and delivery["attemptCount"] == 2
+    assert senders() and not set(killed) & set(senders())
+
+
+def test_every_event_goes_out_while_the_api_is_in_constant_use(key: Key, receiver: WebhookReceiver) -> None:
+    hook = key.client.webhooks.create(uri=receiver.url, subscribed_events=["batch.succeeded"])
+    receiver.secret = hook.new_signing_secret
+    names = [key.batch() for _ in range(30)]
+    stop = threading.Event()
+    statuses: list[int] = []
+
+    def poll() -> None:  # the API answers a request every few milliseconds throughout
+        with httpx.Client(base_url=key.server.url, headers={"x-goog-api-key": key.key}) as client:
+            while not stop.is_set():
+                statuses.append(client.get(f"/v1beta/{names[0]}").status_code)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    try:
+        key.advance(1)  # returns once every due attempt has been made
+    finally:
+        stop.set()
+        poller.join()
+    assert {event.json["data"]["id"] for event in receiver.events} == set(names)
+    assert statuses and set(statuses) == {200}
