@@ -91,8 +91,9 @@ class ProcessServer:
         self.stop()
 
 
-def worker_pids(parent: int) -> set[int]:
-    """The batch workers started by process `parent`, from /proc."""
+def worker_pids(parent: int, module: str = "emulator.batches.worker") -> set[int]:
+    """The child processes running `module` (by default the batch workers) started by process
+    `parent`, from /proc."""
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -102,7 +103,7 @@ def worker_pids(parent: int) -> set[int]:
             ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue
-        if ppid == parent and any(b"emulator.batches.worker" in arg for arg in cmdline):
+        if ppid == parent and any(module.encode() in arg for arg in cmdline):
             found.add(int(entry.name))
     return found
 

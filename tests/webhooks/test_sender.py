@@ -7,30 +7,17 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 import httpx
 
 from emulator.webhooks.receiver import WebhookReceiver
+from tests.servers import worker_pids
 from tests.webhooks.conftest import Key
 
-SENDER = "emulator.webhooks.sender_process"
 
-
-def senders() -> list[int]:
+def senders() -> set[int]:
     """The webhook sender processes this test process has started (its in-process servers' children)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue  # it exited while we looked
-        if ppid == os.getpid() and SENDER.encode() in cmdline:
-            found.append(int(entry.name))
-    return found
+    return worker_pids(os.getpid(), "emulator.webhooks.sender_process")
 
 
 def wait_until(condition: object, timeout: float = 10.0) -> None:
@@ -53,7 +40,7 @@ def test_a_killed_sender_process_fails_its_attempt_which_is_retried_with_the_sam
     assert killed
     for pid in killed:
         os.kill(pid, signal.SIGKILL)
-    wait_until(lambda: not set(killed) & set(senders()))
+    wait_until(lambda: not killed & senders())
     receiver.hang = False
     key.advance(0)  # the failed attempt is recorded
     (delivery,) = key.deliveries(batch=name)
@@ -64,7 +51,7 @@ def test_a_killed_sender_process_fails_its_attempt_which_is_retried_with_the_sam
     assert event.webhook_id == receiver.requests[0].webhook_id
     (delivery,) = key.deliveries(batch=name)
     assert delivery["state"] == "delivered" and delivery["attemptCount"] == 2
-    assert senders() and not set(killed) & set(senders())
+    assert senders() and not killed & senders()
 
 
 def test_every_event_goes_out_while_the_api_is_in_constant_use(key: Key, receiver: WebhookReceiver) -> None:
