@@ -13,8 +13,9 @@ JS_OPENAI_STAMP := $(JS_OPENAI_DIR)/node_modules/.installed
 BROWSER_STAMP := .stamp-browser
 
 # Older SDK majors default to v1beta (3.x to v1); each gets its own venv and runs the Python SDK tests.
-COMPAT_SDKS := 1.75.0 2.34.0
+COMPAT_SDKS := 1.75.0 2.34.0 3.3.0
 COMPAT_TESTS := tests/sdk/test_python_sdk.py tests/test_docs.py
+COMPAT_TESTS_3 := tests/webhooks/test_sdk_webhooks.py # client.webhooks came with google-genai 3.3
 
 # The supported Pythons besides $(PYTHON) (3.11): the suite's core (the domain, the store, the Python SDK end to
 # end, the CLI; not the browser, image or JS tests) runs on each (make test-pythons), within make test's budget.
@@ -69,10 +70,11 @@ test: $(STAMP) $(JS_STAMP) $(JS_OPENAI_STAMP) $(BROWSER_STAMP) ## lint, types, o
 		-e '.[test]' 'google-genai==$*' aiohttp
 	touch $@
 
-test-compat: $(foreach v,$(COMPAT_SDKS),.venv-genai-$(v)/.installed) ## google-genai 1.x and 2.x (v1beta, aiohttp)
+test-compat: $(foreach v,$(COMPAT_SDKS),.venv-genai-$(v)/.installed) ## google-genai 1.x, 2.x and 3.3 (v1beta, aiohttp; webhooks on 3.x)
 	@for v in $(COMPAT_SDKS); do \
 		echo "== google-genai $$v"; \
-		.venv-genai-$$v/bin/python -m pytest -q -p no:cacheprovider $(COMPAT_TESTS) || exit 1; \
+		tests="$(COMPAT_TESTS)"; case $$v in 3.*) tests="$$tests $(COMPAT_TESTS_3)";; esac; \
+		.venv-genai-$$v/bin/python -m pytest -q -p no:cacheprovider $$tests || exit 1; \
 	done
 
 test-install: $(STAMP) ## the built wheel in a fresh venv with only google-genai, pytest, pytest-xdist: a user's tests
