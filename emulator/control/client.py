@@ -15,174 +15,13 @@ Google's `code`, `status` and `message`. With a control token, pass `token=`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from emulator.control.calls import Call, Calls, ControlError, client_options, result
+
 __all__ = ["AsyncEmulatorControl", "ControlError", "EmulatorControl"]
-
-
-class ControlError(Exception):
-    def __init__(self, status_code: int, body: Any) -> None:
-        error = body.get("error", {}) if isinstance(body, dict) else {}
-        self.code = status_code
-        self.status = error.get("status")
-        self.message = error.get("message", str(body))
-        super().__init__(f"{status_code} {self.status}: {self.message}")
-
-
-@dataclass(frozen=True, slots=True)
-class _Call:
-    """One control-plane request, and which part of the answer the caller gets."""
-
-    method: str
-    path: str
-    params: dict[str, Any] | None = None
-    json: Any = None
-    pick: str | None = None
-
-
-def _key(api_key: str | None) -> dict[str, str]:
-    return {"key": api_key} if api_key else {}
-
-
-def _with_key(body: dict[str, Any], api_key: str | None) -> dict[str, Any]:
-    return {**body, "apiKey": api_key} if api_key else body
-
-
-class _Calls:
-    """Every call, built once for both clients."""
-
-    @staticmethod
-    def health() -> _Call:
-        return _Call("GET", "/_emulator/health")
-
-    @staticmethod
-    def reset(api_key: str | None) -> _Call:
-        return _Call("POST", "/_emulator/reset", json=_with_key({}, api_key))
-
-    @staticmethod
-    def config() -> _Call:
-        return _Call("GET", "/_emulator/config")
-
-    @staticmethod
-    def configure(changes: dict[str, Any]) -> _Call:
-        return _Call("PATCH", "/_emulator/config", json=changes)
-
-    @staticmethod
-    def clock(api_key: str | None) -> _Call:
-        return _Call("GET", "/_emulator/clock", params=_key(api_key))
-
-    @staticmethod
-    def advance(seconds: float, minutes: float, hours: float, days: float, api_key: str | None) -> _Call:
-        total = seconds + minutes * 60 + hours * 3600 + days * 86400
-        return _Call("POST", "/_emulator/clock:advance", json=_with_key({"seconds": total}, api_key))
-
-    @staticmethod
-    def set_time(time: str | None, api_key: str | None, mode: str | None) -> _Call:
-        body: dict[str, Any] = {}
-        if time is not None:
-            body["time"] = time
-        if mode is not None:
-            body["mode"] = mode
-        return _Call("POST", "/_emulator/clock:set", json=_with_key(body, api_key))
-
-    @staticmethod
-    def add_fault(kind: str, api_key: str | None, rule: dict[str, Any]) -> _Call:
-        return _Call("POST", "/_emulator/faults", json=_with_key({"kind": kind, **rule}, api_key), pick="added")
-
-    @staticmethod
-    def faults() -> _Call:
-        return _Call("GET", "/_emulator/faults")
-
-    @staticmethod
-    def remove_fault(rule_id: str) -> _Call:
-        return _Call("DELETE", f"/_emulator/faults/{rule_id}")
-
-    @staticmethod
-    def clear_faults(api_key: str | None) -> _Call:
-        return _Call("DELETE", "/_emulator/faults", params=_key(api_key))
-
-    @staticmethod
-    def requests(operation: str | None, api_key: str | None, status: int | None, since: int) -> _Call:
-        params: dict[str, Any] = {**_key(api_key), "since": since}
-        if operation:
-            params["operation"] = operation
-        if status is not None:
-            params["status"] = status
-        return _Call("GET", "/_emulator/requests", params=params, pick="requests")
-
-    @staticmethod
-    def clear_requests(api_key: str | None) -> _Call:
-        return _Call("DELETE", "/_emulator/requests", params=_key(api_key))
-
-    @staticmethod
-    def force(batch: str, state: str) -> _Call:
-        return _Call("POST", f"/_emulator/batches/{batch.removeprefix('batches/')}:force", json={"state": state})
-
-    @staticmethod
-    def seed(document: dict[str, Any]) -> _Call:
-        return _Call("POST", "/_emulator/seed", json=document)
-
-    @staticmethod
-    def export_state(api_key: str | None) -> _Call:
-        return _Call("GET", "/_emulator/state", params=_key(api_key))
-
-    @staticmethod
-    def responses() -> _Call:
-        return _Call("GET", "/_emulator/responses", pick="rules")
-
-    @staticmethod
-    def set_responses(rules: list[dict[str, Any]]) -> _Call:
-        return _Call("PUT", "/_emulator/responses", json={"rules": rules})
-
-    @staticmethod
-    def quotas(api_key: str | None, model: str | None) -> _Call:
-        return _Call("GET", "/_emulator/quotas", params={**_key(api_key), **({"model": model} if model else {})})
-
-    @staticmethod
-    def set_quotas(change: dict[str, Any], api_key: str | None) -> _Call:
-        return _Call("POST", "/_emulator/quotas", json=_with_key(change, api_key))
-
-    @staticmethod
-    def reset_quotas(api_key: str | None) -> _Call:
-        return _Call("DELETE", "/_emulator/quotas", params=_key(api_key))
-
-    @staticmethod
-    def wait_idle(timeout: float) -> _Call:
-        return _Call("POST", "/_emulator/wait-idle", params={"timeout": timeout}, pick="idle")
-
-    @staticmethod
-    def webhook_deliveries(api_key: str | None, filters: dict[str, Any]) -> _Call:
-        params = {**({"apiKey": api_key} if api_key else {}), **{k: v for k, v in filters.items() if v is not None}}
-        return _Call("GET", "/_emulator/webhooks/deliveries", params=params, pick="deliveries")
-
-    @staticmethod
-    def redeliver(delivery_id: str) -> _Call:
-        return _Call("POST", f"/_emulator/webhooks/deliveries/{delivery_id}:redeliver")
-
-    @staticmethod
-    def settle_webhooks() -> _Call:
-        return _Call("POST", "/_emulator/webhooks/settle")
-
-
-def _result(call: _Call, response: httpx.Response) -> Any:
-    try:
-        body = response.json()
-    except ValueError:
-        body = response.text
-    if response.status_code != 200:
-        raise ControlError(response.status_code, body)
-    if call.pick == "added":
-        return body["added"][0]
-    return body[call.pick] if call.pick else body
-
-
-def _client_options(url: str, timeout: float, token: str | None) -> dict[str, Any]:
-    # Plain http (the usual loopback case) needs no TLS context: skipping it saves ~50 ms.
-    headers = {"authorization": f"Bearer {token}"} if token else {}
-    return {"base_url": url, "timeout": timeout, "verify": not url.startswith("http://"), "headers": headers}
 
 
 class EmulatorControl:
@@ -192,10 +31,10 @@ class EmulatorControl:
         self, url: str, *, timeout: float = 120.0, token: str | None = None, client: httpx.Client | None = None
     ) -> None:
         self.url = url.rstrip("/")
-        self._client = client or httpx.Client(**_client_options(self.url, timeout, token))
+        self._client = client or httpx.Client(**client_options(self.url, timeout, token))
 
-    def _do(self, call: _Call) -> Any:
-        return _result(call, self._client.request(call.method, call.path, params=call.params or None, json=call.json))
+    def _do(self, call: Call) -> Any:
+        return result(call, self._client.request(call.method, call.path, params=call.params or None, json=call.json))
 
     def close(self) -> None:
         self._client.close()
@@ -212,119 +51,119 @@ class EmulatorControl:
         self.close()
 
     def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._do(_Calls.health())
+        result: dict[str, Any] = self._do(Calls.health())
         return result
 
     def reset(self, api_key: str | None = None) -> None:
         """Forget state (this key's, or everything)."""
-        self._do(_Calls.reset(api_key))
+        self._do(Calls.reset(api_key))
 
     def config(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._do(_Calls.config())
+        result: dict[str, Any] = self._do(Calls.config())
         return result
 
     def configure(self, **changes: Any) -> dict[str, Any]:
         """Change latency, limits, `request_error_rate` or add `faults`, using scenario-file names
         (`apiKey=` for one key's latency, error rate, faults and clock mode)."""
-        result: dict[str, Any] = self._do(_Calls.configure(changes))
+        result: dict[str, Any] = self._do(Calls.configure(changes))
         return result
 
     def clock(self, api_key: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = self._do(_Calls.clock(api_key))
+        result: dict[str, Any] = self._do(Calls.clock(api_key))
         return result
 
     def advance(
         self, seconds: float = 0, *, minutes: float = 0, hours: float = 0, days: float = 0, api_key: str | None = None
     ) -> dict[str, Any]:
         """Move emulated time forward; returns once every batch due by then has got there."""
-        result: dict[str, Any] = self._do(_Calls.advance(seconds, minutes, hours, days, api_key))
+        result: dict[str, Any] = self._do(Calls.advance(seconds, minutes, hours, days, api_key))
         return result
 
     def set_time(
         self, time: str | None = None, api_key: str | None = None, *, mode: str | None = None
     ) -> dict[str, Any]:
         """Jump to `time` (RFC 3339); `mode="manual"`/`"real"` gives a key its own stopped clock or not."""
-        result: dict[str, Any] = self._do(_Calls.set_time(time, api_key, mode))
+        result: dict[str, Any] = self._do(Calls.set_time(time, api_key, mode))
         return result
 
     def add_fault(self, kind: str, *, api_key: str | None = None, **rule: Any) -> str:
         """Add one rule of `kind` ("http", "job", "line" or "quirk"); returns its id."""
-        rule_id: str = self._do(_Calls.add_fault(kind, api_key, rule))
+        rule_id: str = self._do(Calls.add_fault(kind, api_key, rule))
         return rule_id
 
     def faults(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._do(_Calls.faults())
+        result: dict[str, Any] = self._do(Calls.faults())
         return result
 
     def remove_fault(self, rule_id: str) -> None:
-        self._do(_Calls.remove_fault(rule_id))
+        self._do(Calls.remove_fault(rule_id))
 
     def clear_faults(self, api_key: str | None = None) -> None:
-        self._do(_Calls.clear_faults(api_key))
+        self._do(Calls.clear_faults(api_key))
 
     def requests(
         self, operation: str | None = None, *, api_key: str | None = None, status: int | None = None, since: int = 0
     ) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._do(_Calls.requests(operation, api_key, status, since))
+        result: list[dict[str, Any]] = self._do(Calls.requests(operation, api_key, status, since))
         return result
 
     def clear_requests(self, api_key: str | None = None) -> None:
-        self._do(_Calls.clear_requests(api_key))
+        self._do(Calls.clear_requests(api_key))
 
     def force(self, batch: str, state: str) -> dict[str, Any]:
         """Move a batch to `state` now (e.g. BATCH_STATE_FAILED); returns its operation."""
-        result: dict[str, Any] = self._do(_Calls.force(batch, state))
+        result: dict[str, Any] = self._do(Calls.force(batch, state))
         return result
 
     def seed(self, document: dict[str, Any]) -> dict[str, list[str]]:
-        result: dict[str, list[str]] = self._do(_Calls.seed(document))
+        result: dict[str, list[str]] = self._do(Calls.seed(document))
         return result
 
     def export_state(self, api_key: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = self._do(_Calls.export_state(api_key))
+        result: dict[str, Any] = self._do(Calls.export_state(api_key))
         return result
 
     def responses(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._do(_Calls.responses())
+        result: list[dict[str, Any]] = self._do(Calls.responses())
         return result
 
     def set_responses(self, rules: list[dict[str, Any]]) -> None:
-        self._do(_Calls.set_responses(rules))
+        self._do(Calls.set_responses(rules))
 
     def quotas(self, api_key: str | None = None, *, model: str | None = None) -> dict[str, Any]:
         """Usage and limits per key and model (docs/quotas.md); `model=` names a model to show."""
-        result: dict[str, Any] = self._do(_Calls.quotas(api_key, model))
+        result: dict[str, Any] = self._do(Calls.quotas(api_key, model))
         return result
 
     def set_quotas(self, *, api_key: str | None = None, **change: Any) -> dict[str, Any]:
         """`tier="1"`, `limits={"gemini-2.5-flash": {"enqueuedTokens": 1000}}`, `quota=["MODEL:METRIC=N"]`
         (with `api_key=`, limits for that key alone)."""
-        result: dict[str, Any] = self._do(_Calls.set_quotas(change, api_key))
+        result: dict[str, Any] = self._do(Calls.set_quotas(change, api_key))
         return result
 
     def reset_quotas(self, api_key: str | None = None) -> dict[str, Any]:
         """Back to the start-up tier and limits; counts forgotten."""
-        result: dict[str, Any] = self._do(_Calls.reset_quotas(api_key))
+        result: dict[str, Any] = self._do(Calls.reset_quotas(api_key))
         return result
 
     def wait_idle(self, timeout: float = 30) -> bool:
-        idle: bool = self._do(_Calls.wait_idle(timeout))
+        idle: bool = self._do(Calls.wait_idle(timeout))
         return idle
 
     def webhook_deliveries(self, api_key: str | None = None, **filters: Any) -> list[dict[str, Any]]:
         """Webhook deliveries with their attempts, newest first; filters `webhook`, `eventType`, `batch`,
         `state`, `mode`, `limit` (docs/webhooks.md)."""
-        found: list[dict[str, Any]] = self._do(_Calls.webhook_deliveries(api_key, filters))
+        found: list[dict[str, Any]] = self._do(Calls.webhook_deliveries(api_key, filters))
         return found
 
     def redeliver(self, delivery_id: str) -> dict[str, Any]:
         """One more attempt of a delivery now, with the same `webhook-id`."""
-        result: dict[str, Any] = self._do(_Calls.redeliver(delivery_id))
+        result: dict[str, Any] = self._do(Calls.redeliver(delivery_id))
         return result
 
     def settle_webhooks(self) -> None:
         """Return once every webhook attempt due at the current emulated time has been made."""
-        self._do(_Calls.settle_webhooks())
+        self._do(Calls.settle_webhooks())
 
 
 class AsyncEmulatorControl:
@@ -334,11 +173,11 @@ class AsyncEmulatorControl:
         self, url: str, *, timeout: float = 120.0, token: str | None = None, client: httpx.AsyncClient | None = None
     ) -> None:
         self.url = url.rstrip("/")
-        self._client = client or httpx.AsyncClient(**_client_options(self.url, timeout, token))
+        self._client = client or httpx.AsyncClient(**client_options(self.url, timeout, token))
 
-    async def _do(self, call: _Call) -> Any:
+    async def _do(self, call: Call) -> Any:
         response = await self._client.request(call.method, call.path, params=call.params or None, json=call.json)
-        return _result(call, response)
+        return result(call, response)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -350,101 +189,101 @@ class AsyncEmulatorControl:
         await self.aclose()
 
     async def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self._do(_Calls.health())
+        result: dict[str, Any] = await self._do(Calls.health())
         return result
 
     async def reset(self, api_key: str | None = None) -> None:
-        await self._do(_Calls.reset(api_key))
+        await self._do(Calls.reset(api_key))
 
     async def config(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self._do(_Calls.config())
+        result: dict[str, Any] = await self._do(Calls.config())
         return result
 
     async def configure(self, **changes: Any) -> dict[str, Any]:
-        result: dict[str, Any] = await self._do(_Calls.configure(changes))
+        result: dict[str, Any] = await self._do(Calls.configure(changes))
         return result
 
     async def clock(self, api_key: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = await self._do(_Calls.clock(api_key))
+        result: dict[str, Any] = await self._do(Calls.clock(api_key))
         return result
 
     async def advance(
         self, seconds: float = 0, *, minutes: float = 0, hours: float = 0, days: float = 0, api_key: str | None = None
     ) -> dict[str, Any]:
-        result: dict[str, Any] = await self._do(_Calls.advance(seconds, minutes, hours, days, api_key))
+        result: dict[str, Any] = await self._do(Calls.advance(seconds, minutes, hours, days, api_key))
         return result
 
     async def set_time(
         self, time: str | None = None, api_key: str | None = None, *, mode: str | None = None
     ) -> dict[str, Any]:
-        result: dict[str, Any] = await self._do(_Calls.set_time(time, api_key, mode))
+        result: dict[str, Any] = await self._do(Calls.set_time(time, api_key, mode))
         return result
 
     async def add_fault(self, kind: str, *, api_key: str | None = None, **rule: Any) -> str:
-        rule_id: str = await self._do(_Calls.add_fault(kind, api_key, rule))
+        rule_id: str = await self._do(Calls.add_fault(kind, api_key, rule))
         return rule_id
 
     async def faults(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self._do(_Calls.faults())
+        result: dict[str, Any] = await self._do(Calls.faults())
         return result
 
     async def remove_fault(self, rule_id: str) -> None:
-        await self._do(_Calls.remove_fault(rule_id))
+        await self._do(Calls.remove_fault(rule_id))
 
     async def clear_faults(self, api_key: str | None = None) -> None:
-        await self._do(_Calls.clear_faults(api_key))
+        await self._do(Calls.clear_faults(api_key))
 
     async def requests(
         self, operation: str | None = None, *, api_key: str | None = None, status: int | None = None, since: int = 0
     ) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = await self._do(_Calls.requests(operation, api_key, status, since))
+        result: list[dict[str, Any]] = await self._do(Calls.requests(operation, api_key, status, since))
         return result
 
     async def clear_requests(self, api_key: str | None = None) -> None:
-        await self._do(_Calls.clear_requests(api_key))
+        await self._do(Calls.clear_requests(api_key))
 
     async def force(self, batch: str, state: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._do(_Calls.force(batch, state))
+        result: dict[str, Any] = await self._do(Calls.force(batch, state))
         return result
 
     async def seed(self, document: dict[str, Any]) -> dict[str, list[str]]:
-        result: dict[str, list[str]] = await self._do(_Calls.seed(document))
+        result: dict[str, list[str]] = await self._do(Calls.seed(document))
         return result
 
     async def export_state(self, api_key: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = await self._do(_Calls.export_state(api_key))
+        result: dict[str, Any] = await self._do(Calls.export_state(api_key))
         return result
 
     async def responses(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = await self._do(_Calls.responses())
+        result: list[dict[str, Any]] = await self._do(Calls.responses())
         return result
 
     async def set_responses(self, rules: list[dict[str, Any]]) -> None:
-        await self._do(_Calls.set_responses(rules))
+        await self._do(Calls.set_responses(rules))
 
     async def quotas(self, api_key: str | None = None, *, model: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = await self._do(_Calls.quotas(api_key, model))
+        result: dict[str, Any] = await self._do(Calls.quotas(api_key, model))
         return result
 
     async def set_quotas(self, *, api_key: str | None = None, **change: Any) -> dict[str, Any]:
-        result: dict[str, Any] = await self._do(_Calls.set_quotas(change, api_key))
+        result: dict[str, Any] = await self._do(Calls.set_quotas(change, api_key))
         return result
 
     async def reset_quotas(self, api_key: str | None = None) -> dict[str, Any]:
-        result: dict[str, Any] = await self._do(_Calls.reset_quotas(api_key))
+        result: dict[str, Any] = await self._do(Calls.reset_quotas(api_key))
         return result
 
     async def wait_idle(self, timeout: float = 30) -> bool:
-        idle: bool = await self._do(_Calls.wait_idle(timeout))
+        idle: bool = await self._do(Calls.wait_idle(timeout))
         return idle
 
     async def webhook_deliveries(self, api_key: str | None = None, **filters: Any) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = await self._do(_Calls.webhook_deliveries(api_key, filters))
+        found: list[dict[str, Any]] = await self._do(Calls.webhook_deliveries(api_key, filters))
         return found
 
     async def redeliver(self, delivery_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._do(_Calls.redeliver(delivery_id))
+        result: dict[str, Any] = await self._do(Calls.redeliver(delivery_id))
         return result
 
     async def settle_webhooks(self) -> None:
-        await self._do(_Calls.settle_webhooks())
+        await self._do(Calls.settle_webhooks())
