@@ -15,7 +15,7 @@ Google's `code`, `status` and `message`. With a control token, pass `token=`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -23,15 +23,26 @@ from emulator.control.calls import Call, Calls, ControlError, client_options, re
 
 __all__ = ["AsyncEmulatorControl", "ControlError", "EmulatorControl"]
 
+HTTP = TypeVar("HTTP", httpx.Client, httpx.AsyncClient)
 
-class EmulatorControl:
-    """Steer a running emulator (in-process thread server or docker sidecar) over HTTP."""
+
+class _Control(Generic[HTTP]):
+    """What both clients hold: the emulator's URL and an HTTP client of their kind (`client=` to bring
+    one's own, e.g. with a transport of its own)."""
+
+    _kind: type[HTTP]
 
     def __init__(
-        self, url: str, *, timeout: float = 120.0, token: str | None = None, client: httpx.Client | None = None
+        self, url: str, *, timeout: float = 120.0, token: str | None = None, client: HTTP | None = None
     ) -> None:
         self.url = url.rstrip("/")
-        self._client = client or httpx.Client(**client_options(self.url, timeout, token))
+        self._client: HTTP = client or self._kind(**client_options(self.url, timeout, token))
+
+
+class EmulatorControl(_Control[httpx.Client]):
+    """Steer a running emulator (in-process thread server or docker sidecar) over HTTP."""
+
+    _kind = httpx.Client
 
     def _do(self, call: Call) -> Any:
         return result(call, self._client.request(call.method, call.path, params=call.params or None, json=call.json))
@@ -166,14 +177,10 @@ class EmulatorControl:
         self._do(Calls.settle_webhooks())
 
 
-class AsyncEmulatorControl:
+class AsyncEmulatorControl(_Control[httpx.AsyncClient]):
     """The same calls as `EmulatorControl`, awaitable."""
 
-    def __init__(
-        self, url: str, *, timeout: float = 120.0, token: str | None = None, client: httpx.AsyncClient | None = None
-    ) -> None:
-        self.url = url.rstrip("/")
-        self._client = client or httpx.AsyncClient(**client_options(self.url, timeout, token))
+    _kind = httpx.AsyncClient
 
     async def _do(self, call: Call) -> Any:
         response = await self._client.request(call.method, call.path, params=call.params or None, json=call.json)
