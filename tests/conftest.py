@@ -4,9 +4,16 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from emulator import Settings
 from tests.servers import ThreadServer, thread_server
+
+# Hypothesis's checks of time (a deadline per example, the too-slow health check) would turn a busy
+# machine (two cores shared by two xdist workers, servers and SDK processes) into a failure: the
+# tests here assert behaviour, never time.
+settings.register_profile("emulator", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("emulator")
 
 
 @pytest.fixture(scope="session")
