@@ -59,9 +59,13 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(Internal("Internal error encountered."))
 
 
+_POLLED = ("batches.get", "files.get")
+
+
 def _routes() -> list[BaseRoute]:
     """Every route; within a mount they are tried in this order (the first full match wins)."""
-    api = [*file_routes, *batch_routes]
+    # Routes are tried in order until one matches: the reads clients poll go first.
+    api = sorted([*file_routes, *batch_routes], key=lambda route: getattr(route, "name", None) not in _POLLED)
 
     def under(prefix: str) -> list[BaseRoute]:
         return [route for route in api if isinstance(route, ApiRoute) and route.prefix == prefix]
