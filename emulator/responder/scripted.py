@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,6 +173,8 @@ def load_rules(path: Path) -> list[dict[str, Any]]:
     data = path.read_bytes()
     parsed: Any
     if path.suffix.lower() == ".toml":
+        import tomllib  # here, not at the top: a start-up without a TOML rules file does not pay for it
+
         parsed = tomllib.loads(data.decode())
     else:
         parsed = orjson.loads(data)
