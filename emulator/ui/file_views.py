@@ -92,6 +92,7 @@ async def file_page(request: Request, emulator: Emulator) -> Page:
             base=base,
         )
         return missing("File not found", "files", message)
+    file = emulator.files.shown(file)  # a video still processing shows PROCESSING, as files.get does
     if queries.is_text(file):
         lines, more = await queries.read_head(emulator.blobs, file)
         head = render(

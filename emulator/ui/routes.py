@@ -203,7 +203,8 @@ async def api_files(request: Request) -> Response:
     emulator = emulator_of(request)
     links = links_of(request, emulator.settings.public_url)
     files = await queries.list_files(emulator.store, emulator.clock, tenant)
-    return JSONResponse({"files": [{**file_to_wire(f, links), "apiKey": f.tenant} for f in files]})
+    shown = map(emulator.files.shown, files)  # a video still processing shows PROCESSING, as files.get does
+    return JSONResponse({"files": [{**file_to_wire(f, links), "apiKey": f.tenant} for f in shown]})
 
 
 # --- actions ---------------------------------------------------------------------------------------

@@ -421,3 +421,14 @@ def test_with_a_control_token_the_cookie_opens_every_dashboard_page_and_action()
         )
         # A cookie alone opens reads only: a form posted from another localhost page carries no such header.
         assert browser.post(running.url + "/_emulator/clock:advance", json={"seconds": 1}).status_code == 401
+
+
+def test_a_video_still_processing_shows_processing_as_files_get_does(key: str) -> None:
+    with thread_server(Settings(data_dir=None, request_latency=0, video_processing=3600)) as running:
+        client = make_client(running.url, key)
+        video = client.files.upload(file=io.BytesIO(b"\x00\x00\x00\x18ftypmp42"), config={"mime_type": "video/mp4"})
+        assert video.name is not None and video.state == "PROCESSING"
+        page = get(running, f"{UI}/files/{tenant_for_key(key)}/{video.name.removeprefix('files/')}").text
+        assert "<dt>State</dt><dd>processing</dd>" in page
+        (listed,) = get(running, UI + "/api/files", key=key).json()["files"]
+        assert listed["state"] == "PROCESSING"
