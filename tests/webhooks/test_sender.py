@@ -3,10 +3,12 @@ loop) and the pace deliveries keep while the API is in use."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 
 import httpx
 
@@ -54,24 +56,51 @@ def test_a_killed_sender_process_fails_its_attempt_which_is_retried_with_the_sam
     assert senders() and not killed & senders()
 
 
-def test_every_event_goes_out_while_the_api_is_in_constant_use(key: Key, receiver: WebhookReceiver) -> None:
-    hook = key.client.webhooks.create(uri=receiver.url, subscribed_events=["batch.succeeded"])
-    receiver.secret = hook.new_signing_secret
-    names = [key.batch() for _ in range(30)]
+@contextlib.contextmanager
+def api_in_use(key: Key, name: str) -> Iterator[list[int]]:
+    """A thread that reads `name` through the API, back to back, until the block ends: the statuses."""
     stop = threading.Event()
     statuses: list[int] = []
 
-    def poll() -> None:  # the API answers a request every few milliseconds throughout
+    def poll() -> None:
         with httpx.Client(base_url=key.server.url, headers={"x-goog-api-key": key.key}) as client:
             while not stop.is_set():
-                statuses.append(client.get(f"/v1beta/{names[0]}").status_code)
+                statuses.append(client.get(f"/v1beta/{name}").status_code)
 
     poller = threading.Thread(target=poll)
     poller.start()
     try:
-        key.advance(1)  # returns once every due attempt has been made
+        wait_until(lambda: len(statuses) > 0)
+        yield statuses
     finally:
         stop.set()
         poller.join()
+
+
+def test_every_event_goes_out_while_the_api_is_in_constant_use(key: Key, receiver: WebhookReceiver) -> None:
+    hook = key.client.webhooks.create(uri=receiver.url, subscribed_events=["batch.succeeded"])
+    receiver.secret = hook.new_signing_secret
+    names = [key.batch() for _ in range(30)]
+    with api_in_use(key, names[0]) as statuses:
+        key.advance(1)  # returns once every due attempt has been made
     assert {event.json["data"]["id"] for event in receiver.events} == set(names)
-    assert statuses and set(statuses) == {200}
+    assert set(statuses) == {200}
+
+
+def test_while_the_api_is_in_use_a_hanging_receiver_still_holds_up_only_its_own(
+    key: Key, receiver: WebhookReceiver
+) -> None:
+    with WebhookReceiver() as stuck:
+        stuck.hang = True
+        hung = key.client.webhooks.create(uri=stuck.url, subscribed_events=["batch.succeeded"])
+        good = key.client.webhooks.create(uri=receiver.url, subscribed_events=["batch.succeeded"])
+        receiver.secret = good.new_signing_secret
+        names = [key.batch() for _ in range(3)]
+        with api_in_use(key, names[0]):
+            key.control("/clock:advance", {"apiKey": key.key, "seconds": 1})
+            receiver.wait_for("batch.succeeded", count=3)
+            # Every attempt to the hanging receiver is still in flight (none has timed out or ended):
+            # the other receiver's events did not wait for them.
+            waiting = [d for d in key.deliveries() if d["webhook"] == hung.id]
+            assert len(waiting) == 3 and all(d.get("attemptCount", 0) == 0 for d in waiting)
+        stuck.hang = False
