@@ -29,7 +29,8 @@ START_TIMEOUT = 60.0
 
 
 class Sender:
-    def __init__(self) -> None:
+    def __init__(self, module: str = MODULE) -> None:
+        self._module = module  # what the child runs
         self._process: asyncio.subprocess.Process | None = None
         self._starting: asyncio.Task[asyncio.subprocess.Process] | None = None
         self._reading: asyncio.Task[None] | None = None
@@ -90,7 +91,7 @@ class Sender:
                 self._starting = None
 
     async def _start(self) -> asyncio.subprocess.Process:
-        process = await children.spawn(MODULE)
+        process = await children.spawn(self._module)
         try:
             await asyncio.wait_for(children.ready(process), START_TIMEOUT)
         except BaseException:

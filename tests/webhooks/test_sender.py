@@ -11,8 +11,10 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import pytest
 
 from emulator.webhooks.receiver import WebhookReceiver
+from emulator.webhooks.sender import Sender
 from tests.servers import worker_pids
 from tests.webhooks.conftest import Key
 
@@ -104,3 +106,16 @@ def test_while_the_api_is_in_use_a_hanging_receiver_still_holds_up_only_its_own(
             waiting = [d for d in key.deliveries() if d["webhook"] == hung.id]
             assert len(waiting) == 3 and all(d.get("attemptCount", 0) == 0 for d in waiting)
         stuck.hang = False
+
+
+@pytest.mark.anyio
+async def test_where_the_sender_process_cannot_start_the_server_sends_itself(receiver: WebhookReceiver) -> None:
+    sender = Sender(module="emulator.no_such_module")  # the child exits at once: it cannot import it
+    try:
+        first = await sender.post(receiver.url, {"x-test": "1"}, b'{"a": 1}', cap=1024, timeout=5)
+        second = await sender.post(receiver.url, {"x-test": "2"}, b'{"a": 2}', cap=1024, timeout=5)
+    finally:
+        await sender.close()
+    # The receiver answered both (400: they carry no signature), so they were sent, from the server.
+    assert (first.status, first.error, second.status, second.error) == (400, None, 400, None)
+    assert [(r.headers["x-test"], r.body) for r in receiver.requests] == [("1", b'{"a": 1}'), ("2", b'{"a": 2}')]
