@@ -144,9 +144,9 @@ class Dispatcher:
         wait: float | None = None
         held = False
         room -= started
-        for tenant, _, due in self._queue.next_due():
+        for tenant, host, due in self._queue.next_due():
             seconds = self._clock.real_seconds_until(due, tenant)
-            if seconds <= 0 and paced and room > 0:  # due now, held back by the pace
+            if seconds <= 0 and paced and room > 0 and self._room(host) > 0:  # due now, held back by the pace
                 held, seconds = True, max(self._last_start + PACE - now, 0.001)
             if seconds > 0:  # one due now waits for room: an attempt ending wakes the loop
                 wait = min(wait if wait is not None else RECHECK, seconds)
@@ -314,5 +314,5 @@ class Dispatcher:
             return replace(base, error="dropped by a fault: never sent")
         cap = self.options.max_response_bytes
         answer = await self._sender.post(delivery.url, headers, delivery.body, cap=cap, timeout=self.options.timeout)
-        text = answer.body[:1024].decode(errors="replace") or None
+        text = answer.body[: outbound.KEPT_BYTES].decode(errors="replace") or None
         return replace(base, status=answer.status, latency_ms=answer.latency_ms, error=answer.error, response=text)

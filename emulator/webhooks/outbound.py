@@ -18,6 +18,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 MAX_HEADER_LINES = 100
+KEPT_BYTES = 1024  # of an answer's body, in the attempt's record
 _UNSAFE = frozenset("\r\n\t \x00")
 
 

@@ -55,6 +55,7 @@ class DueQueue:
         self._scheduled: dict[str, int] = {}
         self._heaps: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
         self._order = itertools.count()
+        self._turn = 0  # which heap `take_due` starts from: each in turn, so a small limit starves none
 
     def __len__(self) -> int:
         return len(self._items)
@@ -81,10 +82,16 @@ class DueQueue:
 
     def take_due(self, now_us: Callable[[str], int], room: Callable[[str], int], limit: int) -> list[Delivery]:
         """Up to `limit` deliveries due by their tenant's time, and up to `room(host)` per host,
-        soonest first within a tenant and host, taken off the heaps (`put` schedules one again)."""
+        soonest first within a tenant and host, taken off the heaps (`put` schedules one again).
+        Each call starts from the next heap, so that with a small limit every tenant and host
+        gets its turn."""
         taken: list[Delivery] = []
         per_host: dict[str, int] = {}
-        for (tenant, host), heap in self._heaps.items():
+        heaps = list(self._heaps.items())
+        if heaps:
+            self._turn = (self._turn + 1) % len(heaps)
+            heaps = heaps[self._turn :] + heaps[: self._turn]
+        for (tenant, host), heap in heaps:
             free = room(host) - per_host.get(host, 0)
             if free <= 0 or not heap:
                 continue

@@ -6,9 +6,10 @@ while a thousand events go out, those steps would queue in front of the API's re
 delivery, at a lower priority than the server) and gets back its `outbound.Answer`: the server's
 share of an attempt is one frame out and one frame in.
 
-If the process cannot be started, requests are made here instead (with a warning). If it dies, the
-attempts in flight fail (and are retried on the backoff schedule, with the same `webhook-id`), and
-the next request starts it again.
+If the process cannot be started, requests are made here instead, from then on (with a warning). If
+it dies, or gives no answer within an attempt's timeout and `GRACE`, the attempts it had in flight
+fail (a failed attempt like any other: retried on the backoff schedule with the same `webhook-id`,
+and counted among the attempts), it is stopped, and the next request starts a new one.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ log = logging.getLogger("emulator.webhooks")
 MODULE = "emulator.webhooks.sender_process"
 GRACE = 5.0  # real seconds past an attempt's own timeout before the server stops waiting for it
 START_TIMEOUT = 60.0
+_GONE = outbound.Answer(None, b"", "the webhook sender process exited during the attempt", 0.0)
 
 
 class Sender:
@@ -34,7 +36,7 @@ class Sender:
         self._process: asyncio.subprocess.Process | None = None
         self._starting: asyncio.Task[asyncio.subprocess.Process] | None = None
         self._reading: asyncio.Task[None] | None = None
-        self._waiting: dict[int, asyncio.Future[outbound.Answer]] = {}
+        self._waiting: dict[int, asyncio.Future[outbound.Answer]] = {}  # the current process's attempts
         self._count = 0
         self._here = False  # the process could not be started: requests are made in the server
         self._tls: ssl.SSLContext | None = None
@@ -49,19 +51,26 @@ class Sender:
         self._count += 1
         number = self._count
         answered = asyncio.get_running_loop().create_future()
-        self._waiting[number] = answered
+        waiting = self._waiting
+        waiting[number] = answered
         try:
+            if self._reading is None or self._reading.done():  # it has died since `_running` looked
+                return _GONE
             process.stdin.write(children.frame((number, url, headers, body, cap, timeout)))
             return await asyncio.wait_for(answered, timeout + GRACE)
-        except TimeoutError:
+        except TimeoutError:  # it stopped answering: the next request starts another
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
             return outbound.Answer(None, b"", f"no answer within {timeout:g} s", timeout * 1000)
         finally:
-            self._waiting.pop(number, None)
+            waiting.pop(number, None)
 
     async def close(self) -> None:
         starting, self._starting = self._starting, None
-        if starting is not None and not starting.done():
+        if starting is not None:
             starting.cancel()
+            with contextlib.suppress(BaseException):
+                await starting
         process, self._process = self._process, None
         if process is not None:
             await children.stop(process)
@@ -97,29 +106,32 @@ class Sender:
         except BaseException:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
+            await asyncio.shield(process.wait())
             raise
         self._process = process
-        self._reading = asyncio.create_task(self._read(process))
+        self._waiting = {}
+        self._reading = asyncio.create_task(self._read(process, self._waiting))
         return process
 
-    async def _read(self, process: asyncio.subprocess.Process) -> None:
+    async def _read(
+        self, process: asyncio.subprocess.Process, waiting: dict[int, asyncio.Future[outbound.Answer]]
+    ) -> None:
         """Hand each answer to the attempt waiting for it, until the process ends; then fail the
-        attempts still in flight."""
+        attempts still in flight (this process's: a new one has a `waiting` of its own)."""
         assert process.stdout is not None
         try:
             while True:
                 number, answer = await children.read_frame(process.stdout)
-                waiting = self._waiting.get(number)
-                if waiting is not None and not waiting.done():
-                    waiting.set_result(answer)
+                answered = waiting.get(number)
+                if answered is not None and not answered.done():
+                    answered.set_result(answer)
         except (asyncio.IncompleteReadError, OSError, EOFError):
             pass
         if self._process is process:
             self._process = None
-        gone = outbound.Answer(None, b"", "the webhook sender process exited during the attempt", 0.0)
-        for waiting in list(self._waiting.values()):
-            if not waiting.done():
-                waiting.set_result(gone)
+        for answered in list(waiting.values()):
+            if not answered.done():
+                answered.set_result(_GONE)
 
     async def _post_here(
         self, url: str, headers: dict[str, str], body: bytes, *, cap: int, timeout: float

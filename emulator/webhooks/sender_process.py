@@ -3,9 +3,10 @@
 It makes deliveries' HTTP requests, so that their sockets, reads and TLS never take the event loop
 that answers the API. Each frame it reads is one request, `(number, url, headers, body, cap,
 timeout)`; it makes them all at once, as they come (the dispatcher decides how many are in flight),
-and writes `(number, outbound.Answer)` for each as it ends, in whatever order they end. It exits at
-the end of its stdin, when the server stops or dies, leaving the attempts in flight unanswered: the
-server records them as failed, or, after a crash, makes them again.
+and writes `(number, outbound.Answer)` for each as it ends, in whatever order they end, with the
+first `outbound.KEPT_BYTES` of the answer's body (all the server keeps). Every request gets an
+answer, a failure included. It exits at the end of its stdin, when the server stops or dies; the
+attempts it had in flight are then made again after the server's restart.
 """
 
 from __future__ import annotations
@@ -43,17 +44,23 @@ class _Sending:
     async def _send(
         self, number: int, url: str, headers: dict[str, str], body: bytes, cap: int, timeout: float
     ) -> None:
-        tls = None
-        if url.startswith("https:"):
-            if self._tls is None:
-                self._tls = outbound.tls_context()
-            tls = self._tls
-        answer = await outbound.attempt(url, headers, body, cap=cap, timeout=timeout, tls=tls)
-        self._write((number, answer))
+        try:
+            tls = None
+            if url.startswith("https:"):
+                if self._tls is None:
+                    self._tls = outbound.tls_context()
+                tls = self._tls
+            answer = await outbound.attempt(url, headers, body, cap=cap, timeout=timeout, tls=tls)
+        except Exception as exc:  # no CA store, say: still an answer, so the attempt ends now
+            answer = outbound.Answer(None, b"", f"{type(exc).__name__}: {exc}", 0.0)
+        self._write((number, answer._replace(body=answer.body[: outbound.KEPT_BYTES])))
 
     def _write(self, value: object) -> None:
-        self._answers.write(frame(value))
-        self._answers.flush()
+        try:
+            self._answers.write(frame(value))
+            self._answers.flush()
+        except OSError:  # the server is gone (killed): so is the one who wanted the answer
+            os._exit(0)
 
 
 def main() -> None:

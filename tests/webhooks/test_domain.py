@@ -234,3 +234,15 @@ async def test_outbound_posts_follow_no_redirect_and_read_a_capped_answer() -> N
     async with server:
         with pytest.raises(outbound.OutboundError):
             await outbound.post(url, {}, b"{}", cap=100, tls=None)
+
+
+def test_taken_one_at_a_time_every_tenant_gets_its_turn() -> None:
+    """While deliveries are paced (one started at a time), a tenant with a long backlog does not hold
+    back another's."""
+    queue = schedule.DueQueue()
+    for n in range(50):
+        queue.put(_delivery(n, "a", 1))
+    for n in range(50, 53):
+        queue.put(_delivery(n, "b", 1))
+    order = [d.tenant for _ in range(6) for d in queue.take_due(lambda tenant: 10, lambda host: 4, limit=1)]
+    assert order.count("b") == 3  # all of b's within the first six starts, not after a's fifty
