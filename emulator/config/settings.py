@@ -301,6 +301,15 @@ class Settings:
         table="webhooks",
         key="timeout",
     )
+    webhook_pace: float = setting(
+        "Real seconds between webhook attempts' starts while the API is in use (0: no pace, full speed).",
+        0.02,
+        kind="float",
+        metavar="SECONDS",
+        low=0,
+        table="webhooks",
+        key="pace",
+    )
     webhook_cancelled_events: bool = setting(
         "Emit batch.cancelled webhook events (only Google's guide lists them).",
         False,

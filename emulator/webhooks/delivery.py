@@ -6,9 +6,10 @@ delivery never overlap, at most `concurrency` attempts are in flight, and at mos
 host, so a receiver that hangs (until the timeout) holds up only its own deliveries.
 
 Deliveries give way to the API: while it is in use (it answered a request in the last `IN_USE`
-seconds), attempts start one at a time, at least `PACE` seconds apart, so that a thousand events
-going out at once never slow the requests of the test that waits for them. The bounds on attempts
-in flight stay as they are, so a receiver that hangs still holds up only its own deliveries.
+seconds), attempts start one at a time, at least `options.pace` seconds apart (`--webhook-pace`),
+so that a thousand events going out at once never slow the requests of the test that waits for
+them. The bounds on attempts in flight stay as they are, so a receiver that hangs still holds up
+only its own deliveries.
 
 The requests themselves are made by the webhook sender process (`sender.py`), off the event loop
 that answers the API. Outbound safety (`outbound.py`): http and https only, the `allow` list, a timeout per attempt, no
@@ -37,7 +38,6 @@ log = logging.getLogger("emulator.webhooks")
 
 PER_HOST = 4
 IN_USE = 0.05  # real seconds after the API's last answer during which it counts as in use
-PACE = 0.02  # real seconds between attempts' starts while the API is in use (at most 50 a second)
 SAVE_EVERY = 0.05  # real seconds an attempt's record may wait to be written with others
 SAVE_BATCH = 64
 RECHECK = 0.5  # real seconds
@@ -122,15 +122,16 @@ class Dispatcher:
 
     def _start_due(self) -> tuple[int, float | None, bool]:
         """Start every due attempt there is room for (at most `concurrency` in flight, `PER_HOST` per
-        host; started one at a time, `PACE` apart, while the API is in use). Returns how many started, the
+        host; started one at a time, `options.pace` apart, while the API is in use). Returns how many started, the
         real seconds until the loop should look again (until the next delivery not yet due is due,
         at most `RECHECK` while one waits for a manual clock: moving it wakes the dispatcher, and
         this is the net under any move that does not), and whether a due delivery is held back by
         the pace. Deliveries due but waiting for room need no timer: an attempt ending wakes the loop."""
         now = time.monotonic()
-        paced = self._api_busy(IN_USE)
+        pace = self.options.pace
+        paced = pace > 0 and self._api_busy(IN_USE)
         room = self.options.concurrency - len(self._in_flight)
-        pause = self._last_start + PACE - now if paced else 0.0
+        pause = self._last_start + pace - now if paced else 0.0
         started = 0
         if room > 0 and pause <= 0:
             for delivery in self._queue.take_due(self._clock.now_us, self._room, limit=1 if paced else room):
@@ -147,7 +148,7 @@ class Dispatcher:
         for tenant, host, due in self._queue.next_due():
             seconds = self._clock.real_seconds_until(due, tenant)
             if seconds <= 0 and paced and room > 0 and self._room(host) > 0:  # due now, held back by the pace
-                held, seconds = True, max(self._last_start + PACE - now, 0.001)
+                held, seconds = True, max(self._last_start + pace - now, 0.001)
             if seconds > 0:  # one due now waits for room: an attempt ending wakes the loop
                 wait = min(wait if wait is not None else RECHECK, seconds)
         return started, wait, held

@@ -160,6 +160,7 @@ class WebhookOptions:
     allow: tuple[str, ...] = ("loopback",)  # where deliveries may go (see `delivery.allowed`); `*`: anywhere
     cancelled_events: bool = False  # emit batch.cancelled
     timeout: float = 5.0  # real seconds an attempt may take
+    pace: float = 0.02  # real seconds between attempts' starts while the API is in use; 0: no pace
     max_response_bytes: int = 64 * 1024  # read at most this much of an answer
     disable_after: int = 1  # events in a row out of retries before disabled_due_to_failed_deliveries
     issuer: str = "https://generativelanguage.googleapis.com"  # the JWT's `iss`

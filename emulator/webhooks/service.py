@@ -307,6 +307,7 @@ def options_from(settings: Settings) -> WebhookOptions:
         allow=settings.webhook_allow,
         cancelled_events=settings.webhook_cancelled_events,
         timeout=settings.webhook_timeout,
+        pace=settings.webhook_pace,
         disable_after=settings.webhook_disable_after,
         issuer=settings.webhook_issuer,
         raw_key=settings.webhook_raw_key,

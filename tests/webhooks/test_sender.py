@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from emulator.config import Settings
+from emulator.testing import serve_in_thread
 from emulator.webhooks.receiver import WebhookReceiver
 from emulator.webhooks.sender import Sender
 from tests.servers import worker_pids
@@ -79,7 +81,19 @@ def api_in_use(key: Key, name: str) -> Iterator[list[int]]:
         poller.join()
 
 
-def test_every_event_goes_out_while_the_api_is_in_constant_use(key: Key, receiver: WebhookReceiver) -> None:
+@pytest.fixture
+def unpaced() -> Iterator[Key]:
+    """A key on an emulator whose deliveries keep no pace (`--webhook-pace 0`)."""
+    settings = Settings(data_dir=None, port=0, queue_delay=0.0, request_latency=0.0, webhook_timeout=2, webhook_pace=0)
+    with serve_in_thread(settings) as server:
+        yield Key(server)
+
+
+@pytest.mark.parametrize("which", ["key", "unpaced"])
+def test_every_event_goes_out_while_the_api_is_in_constant_use(
+    which: str, request: pytest.FixtureRequest, receiver: WebhookReceiver
+) -> None:
+    key: Key = request.getfixturevalue(which)
     hook = key.client.webhooks.create(uri=receiver.url, subscribed_events=["batch.succeeded"])
     receiver.secret = hook.new_signing_secret
     names = [key.batch() for _ in range(30)]
