@@ -12,8 +12,9 @@ them. The bounds on attempts in flight stay as they are, so a receiver that hang
 only its own deliveries.
 
 The requests themselves are made by the webhook sender process (`sender.py`), off the event loop
-that answers the API. Outbound safety (`outbound.py`): http and https only, the `allow` list, a timeout per attempt, no
-redirects followed (a 3xx is a failed attempt), and at most `max_response_bytes` of an answer read.
+that answers the API. Outbound safety (`outbound.py`): http and https only, the `allow` list, a
+timeout per attempt, no redirects followed (a 3xx is a failed attempt), and at most
+`max_response_bytes` of an answer read.
 """
 
 from __future__ import annotations
@@ -122,11 +123,12 @@ class Dispatcher:
 
     def _start_due(self) -> tuple[int, float | None, bool]:
         """Start every due attempt there is room for (at most `concurrency` in flight, `PER_HOST` per
-        host; started one at a time, `options.pace` apart, while the API is in use). Returns how many started, the
-        real seconds until the loop should look again (until the next delivery not yet due is due,
-        at most `RECHECK` while one waits for a manual clock: moving it wakes the dispatcher, and
-        this is the net under any move that does not), and whether a due delivery is held back by
-        the pace. Deliveries due but waiting for room need no timer: an attempt ending wakes the loop."""
+        host; one at a time, `options.pace` apart, while the API is in use). Returns how many
+        started, the real seconds until the loop should look again (until the next delivery not yet
+        due is due, at most `RECHECK` while one waits for a manual clock: moving it wakes the
+        dispatcher, and this is the net under any move that does not), and whether a due delivery
+        is held back by the pace. Deliveries due but waiting for room need no timer: an attempt
+        ending wakes the loop."""
         now = time.monotonic()
         pace = self.options.pace
         paced = pace > 0 and self._api_busy(IN_USE)

@@ -53,6 +53,26 @@ def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+class Poster:
+    """Makes attempts (`attempt`), with the TLS context of https deliveries made, in a thread, for the
+    first of them. Never raises: a failure, the TLS context's included, is an `Answer` with an `error`.
+    Used by the webhook sender process, and by the server where that process cannot start."""
+
+    def __init__(self) -> None:
+        self._tls: ssl.SSLContext | None = None
+
+    async def attempt(self, url: str, headers: dict[str, str], body: bytes, *, cap: int, timeout: float) -> Answer:
+        tls = None
+        if url.startswith("https:"):
+            if self._tls is None:
+                try:
+                    self._tls = await asyncio.to_thread(tls_context)  # tens of ms: not on the loop
+                except Exception as exc:  # no CA store, say
+                    return Answer(None, b"", f"{type(exc).__name__}: {exc}", 0.0)
+            tls = self._tls
+        return await attempt(url, headers, body, cap=cap, timeout=timeout, tls=tls)
+
+
 def allowed(url: str, patterns: tuple[str, ...]) -> bool:
     """Whether the allow-list lets deliveries go to `url` (http or https only). `loopback` allows
     `localhost` and loopback addresses (127.0.0.0/8, ::1) written as such, never a name that merely
@@ -147,5 +167,5 @@ def _status(line: bytes) -> int:
 
 def tls_context() -> ssl.SSLContext:
     """What https deliveries verify certificates with (loading the CA store takes tens of
-    milliseconds: make it in a thread)."""
+    milliseconds: `Poster` makes it in a thread)."""
     return ssl.create_default_context()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import ssl
 
 from emulator import children
 from emulator.webhooks import outbound
@@ -39,7 +38,7 @@ class Sender:
         self._waiting: dict[int, asyncio.Future[outbound.Answer]] = {}  # the current process's attempts
         self._count = 0
         self._here = False  # the process could not be started: requests are made in the server
-        self._tls: ssl.SSLContext | None = None
+        self._poster = outbound.Poster()  # how the server makes them then
 
     async def post(
         self, url: str, headers: dict[str, str], body: bytes, *, cap: int, timeout: float
@@ -47,7 +46,7 @@ class Sender:
         """One attempt's request (`outbound.attempt`), made by the sender process."""
         process = None if self._here else await self._running()
         if process is None or process.stdin is None:
-            return await self._post_here(url, headers, body, cap=cap, timeout=timeout)
+            return await self._poster.attempt(url, headers, body, cap=cap, timeout=timeout)
         self._count += 1
         number = self._count
         answered = asyncio.get_running_loop().create_future()
@@ -132,13 +131,3 @@ class Sender:
         for answered in list(waiting.values()):
             if not answered.done():
                 answered.set_result(_GONE)
-
-    async def _post_here(
-        self, url: str, headers: dict[str, str], body: bytes, *, cap: int, timeout: float
-    ) -> outbound.Answer:
-        tls = None
-        if url.startswith("https:"):
-            if self._tls is None:
-                self._tls = await asyncio.to_thread(outbound.tls_context)  # tens of ms: not on the loop
-            tls = self._tls
-        return await outbound.attempt(url, headers, body, cap=cap, timeout=timeout, tls=tls)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import ssl
 import sys
 from typing import BinaryIO
 
@@ -24,7 +23,7 @@ from emulator.webhooks import outbound
 class _Sending:
     def __init__(self, answers: BinaryIO) -> None:
         self._answers = answers
-        self._tls: ssl.SSLContext | None = None
+        self._poster = outbound.Poster()
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
@@ -44,15 +43,7 @@ class _Sending:
     async def _send(
         self, number: int, url: str, headers: dict[str, str], body: bytes, cap: int, timeout: float
     ) -> None:
-        try:
-            tls = None
-            if url.startswith("https:"):
-                if self._tls is None:
-                    self._tls = outbound.tls_context()
-                tls = self._tls
-            answer = await outbound.attempt(url, headers, body, cap=cap, timeout=timeout, tls=tls)
-        except Exception as exc:  # no CA store, say: still an answer, so the attempt ends now
-            answer = outbound.Answer(None, b"", f"{type(exc).__name__}: {exc}", 0.0)
+        answer = await self._poster.attempt(url, headers, body, cap=cap, timeout=timeout)
         self._write((number, answer._replace(body=answer.body[: outbound.KEPT_BYTES])))
 
     def _write(self, value: object) -> None:
