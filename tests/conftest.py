@@ -3,6 +3,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
+# httpx imports httpcore on its first request. Made inside a `pytester` test, that import is undone at
+# the test's end (pytester restores sys.modules), and the next request imports httpcore again: its
+# exceptions are then new classes that httpx no longer maps, so a refused connection escapes as a raw
+# `httpcore.ConnectError` instead of `httpx.ConnectError` (it broke `ProcessServer.start` after
+# tests/webhooks/test_fixture.py). Imported here, once, before any test, it stays.
+import httpcore  # noqa: F401
 import pytest
 from hypothesis import HealthCheck, settings
 
